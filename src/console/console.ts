@@ -1,0 +1,93 @@
+import { createInterface } from 'node:readline';
+import type { Env } from '../config/load.ts';
+import { startBot, type Bot } from '../main.ts';
+import { ConsoleTransport } from './transport.ts';
+import type { Logger } from '../core/log.ts';
+
+const HELP = `Type a slash command, e.g. /health or /ops help.
+  :as U123      act as another Slack user
+  :in C123      type in another channel
+  <number>      click the button with that number
+  :help         this text
+  :quit         leave (end of input does the same)`;
+
+export interface ConsoleOptions {
+  env: Env;
+  user?: string;
+  channel?: string;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  log?: Logger;
+}
+
+/**
+ * A local Slack: each line becomes the payload Slack would send, delivered through the same Bolt
+ * app, and whatever the app posts is printed. Works interactively and from a pipe.
+ */
+export async function runConsole(opts: ConsoleOptions): Promise<void> {
+  const output = opts.output ?? process.stdout;
+  const print = (text: string) => void output.write(text.endsWith('\n') ? text : `${text}\n`);
+  const transport = new ConsoleTransport(print);
+  const bot: Bot = await startBot(opts.env, { kind: 'local', receiver: transport.receiver, fetch: transport.fetch }, opts.log);
+  let user = opts.user ?? opts.env.OPSBOT_CONSOLE_USER ?? 'U0CONSOLE';
+  let channel = opts.channel ?? 'C0CONSOLE';
+  const input = opts.input ?? process.stdin;
+  const interactive = Boolean((input as { isTTY?: boolean }).isTTY);
+  const rl = createInterface({ input, output: interactive ? output : undefined, terminal: interactive });
+  const prompt = () => interactive && rl.setPrompt(`opsbot ${user}@${channel}> `);
+  let seq = 0;
+
+  if (interactive) print(`opsbot console (config: ${bot.configSource}, state: ${bot.store.kind}). :help for help.`);
+  prompt();
+  if (interactive) rl.prompt();
+  try {
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (line === ':quit' || line === ':q') break;
+      if (!line || line.startsWith('#')) {
+        // skip
+      } else if (line === ':help') print(HELP);
+      else if (/^:as\s+\S+$/.test(line)) user = line.split(/\s+/)[1];
+      else if (/^:in\s+\S+$/.test(line)) channel = line.split(/\s+/)[1];
+      else if (/^\d+$/.test(line)) {
+        const b = transport.button(Number(line));
+        if (!b) print(`No button [${line}].`);
+        else {
+          if (b.confirm) print(`(confirmed: ${b.confirm})`);
+          await transport.deliver(blockAction(b, user, transport.responseUrl(`a${++seq}`)));
+        }
+      } else if (line.startsWith('/')) {
+        const [command, ...rest] = line.split(/\s+/);
+        await transport.deliver(slashCommand(command, line.slice(command.length).trim(), user, channel, transport.responseUrl(`c${++seq}`)));
+        void rest;
+      } else print(`Not a command: "${line}". Commands start with "/"; :help for help.`);
+      prompt();
+      if (interactive) rl.prompt();
+    }
+    await bot.dispatcher.idle();
+  } finally {
+    rl.close();
+    await bot.close();
+  }
+}
+
+function slashCommand(command: string, text: string, user: string, channel: string, responseUrl: string): Record<string, unknown> {
+  return {
+    token: 'console', team_id: 'T0CONSOLE', team_domain: 'console', channel_id: channel, channel_name: 'console',
+    user_id: user, user_name: user, command, text, api_app_id: 'A0CONSOLE', is_enterprise_install: 'false',
+    response_url: responseUrl, trigger_id: `console.${Date.now()}`,
+  };
+}
+
+function blockAction(b: { actionId: string; blockId?: string; value?: string; channel: string; messageTs: string }, user: string, responseUrl: string): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    user: { id: user, username: user, team_id: 'T0CONSOLE' },
+    api_app_id: 'A0CONSOLE', token: 'console', team: { id: 'T0CONSOLE', domain: 'console' },
+    container: { type: 'message', message_ts: b.messageTs, channel_id: b.channel, is_ephemeral: false },
+    channel: { id: b.channel, name: 'console' },
+    message: { ts: b.messageTs, type: 'message' },
+    trigger_id: `console.${Date.now()}`, response_url: responseUrl,
+    actions: [{ type: 'button', action_id: b.actionId, block_id: b.blockId ?? 'b', value: b.value, action_ts: String(Date.now() / 1000) }],
+  };
+}

@@ -1,0 +1,102 @@
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { WebClientOptions } from '@slack/web-api';
+import { renderBlocks, type Button } from './render.ts';
+
+type Fetch = NonNullable<WebClientOptions['fetch']>;
+
+export interface ClickTarget extends Button {
+  channel: string;
+  messageTs: string;
+}
+
+const RESPONSE_PREFIX = 'http://console.invalid/response/';
+
+/**
+ * The console's side of Slack: a Receiver that hands Bolt real payloads, and a fetch that takes
+ * the Web API calls and response_url posts Bolt makes and prints them. No network is involved.
+ */
+export class ConsoleTransport {
+  readonly receiver: Receiver;
+  readonly fetch: Fetch;
+  private app: App | undefined;
+  private ts = 0;
+  private readonly buttons: ClickTarget[] = [];
+
+  constructor(private readonly print: (text: string) => void) {
+    this.receiver = {
+      init: (app: App) => void (this.app = app),
+      start: async () => {},
+      stop: async () => {},
+    };
+    this.fetch = ((input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) => this.handle(String(input instanceof Request ? input.url : input), init)) as Fetch;
+  }
+
+  /** Runs one event through Bolt's full middleware and listener chain. */
+  async deliver(body: Record<string, unknown>): Promise<void> {
+    if (!this.app) throw new Error('console transport not initialised');
+    const event: ReceiverEvent = { body, ack: async () => {} };
+    await this.app.processEvent(event);
+  }
+
+  responseUrl(id: string): string {
+    return `${RESPONSE_PREFIX}${id}`;
+  }
+
+  button(n: number): ClickTarget | undefined {
+    return this.buttons[n - 1];
+  }
+
+  private async handle(url: string, init?: RequestInit): Promise<Response> {
+    const raw = typeof init?.body === 'string' ? init.body : init?.body instanceof URLSearchParams ? init.body.toString() : '';
+    const args = parseBody(raw, String(new Headers(init?.headers).get('content-type') ?? ''));
+    if (url.startsWith(RESPONSE_PREFIX)) {
+      this.show(args.response_type === 'ephemeral' ? '(only you)' : '', args, 'response');
+      return json({ ok: true });
+    }
+    const method = url.replace(/^.*\/api\//, '').replace(/\?.*$/, '');
+    const channel = String(args.channel ?? 'C0CONSOLE');
+    switch (method) {
+      case 'auth.test':
+        return json({ ok: true, user_id: 'U0OPSBOT', bot_id: 'B0OPSBOT', team_id: 'T0CONSOLE', user: 'opsbot' });
+      case 'chat.postMessage': {
+        const ts = this.nextTs();
+        this.show('', args, ts, channel);
+        return json({ ok: true, channel, ts, message: { ts, text: args.text } });
+      }
+      case 'chat.update':
+        this.show('(updated)', args, String(args.ts), channel);
+        return json({ ok: true, channel, ts: args.ts });
+      case 'chat.postEphemeral':
+        this.show('(only you)', args, this.nextTs(), channel);
+        return json({ ok: true, message_ts: this.nextTs() });
+      case 'usergroups.users.list':
+        return json({ ok: true, users: [] });
+      case 'users.info':
+        return json({ ok: true, user: { id: args.user, name: args.user } });
+      default:
+        return json({ ok: true });
+    }
+  }
+
+  private show(prefix: string, args: Record<string, unknown>, ts: string, channel = 'C0CONSOLE'): void {
+    const blocks = typeof args.blocks === 'string' ? JSON.parse(args.blocks) : args.blocks;
+    const { text, buttons } = renderBlocks(blocks as never, args.text as string | undefined, this.buttons.length + 1);
+    for (const b of buttons) this.buttons.push({ ...b, channel, messageTs: ts });
+    this.print(`${prefix ? `${prefix} ` : ''}${text}\n`);
+  }
+
+  private nextTs(): string {
+    this.ts += 1;
+    return `${Math.floor(Date.now() / 1000)}.${String(this.ts).padStart(6, '0')}`;
+  }
+}
+
+function parseBody(raw: string, type: string): Record<string, unknown> {
+  if (!raw) return {};
+  if (type.includes('json') || raw.startsWith('{')) return JSON.parse(raw) as Record<string, unknown>;
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+function json(body: unknown): Response {
+  return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+}

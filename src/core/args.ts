@@ -1,0 +1,97 @@
+import type { z } from 'zod';
+import { UserError } from './errors.ts';
+import { didYouMean } from './suggest.ts';
+
+/**
+ * Splits command text like a shell would tokenise it (quotes group words) without ever running a
+ * shell. Slack turns straight quotes into curly ones on some clients, so both are accepted.
+ */
+export function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  const normalized = text.replace(/[\u201C\u201D]/g, '"').replace(/[\u2018\u2019]/g, "'");
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  let current: string | undefined;
+  let lastEnd = -1;
+  for (let m = re.exec(normalized); m; m = re.exec(normalized)) {
+    const piece = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2] ?? m[3];
+    // Adjacent pieces with no space between them form one token: --grep="a b"
+    if (current !== undefined && m.index === lastEnd) current += piece;
+    else {
+      if (current !== undefined) tokens.push(current);
+      current = piece;
+    }
+    lastEnd = m.index + m[0].length;
+  }
+  if (current !== undefined) tokens.push(current);
+  return tokens;
+}
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+type AnySchema = z.ZodType & { _zod: { def: { type: string; innerType?: AnySchema; entries?: Record<string, string> } } };
+
+/** Unwraps optional/default/nullable wrappers to the underlying type. */
+function base(schema: AnySchema): AnySchema {
+  let s = schema;
+  while (s._zod.def.innerType) s = s._zod.def.innerType;
+  return s;
+}
+
+export interface ArgSpec {
+  schema: z.ZodObject;
+  positionals: readonly string[];
+  usage: string[];
+}
+
+/** Turns tokens into the object the command's zod schema validates; every mistake is a UserError. */
+export function parseArgs(text: string, spec: ArgSpec): unknown {
+  const shape = spec.schema.shape as Record<string, AnySchema>;
+  const flags = Object.keys(shape).filter((k) => !spec.positionals.includes(k));
+  const out: Record<string, unknown> = {};
+  const positional: string[] = [];
+  const tokens = tokenize(text);
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i];
+    if (!tok.startsWith('--') || tok === '--') {
+      positional.push(tok);
+      continue;
+    }
+    const [rawName, inline] = tok.slice(2).split(/=(.*)/s, 2);
+    const key = camel(rawName);
+    if (!flags.includes(key)) {
+      const guess = didYouMean(rawName, flags.map(kebab));
+      throw new UserError(`Unknown option --${rawName}.`, { usage: spec.usage, hint: guess ? `--${guess}` : undefined });
+    }
+    if (base(shape[key])._zod.def.type === 'boolean') {
+      out[key] = inline === undefined ? true : !/^(false|no|0)$/i.test(inline);
+    } else if (inline !== undefined) {
+      out[key] = inline;
+    } else if (i + 1 < tokens.length) {
+      out[key] = tokens[++i];
+    } else {
+      throw new UserError(`Option --${rawName} needs a value.`, { usage: spec.usage });
+    }
+  }
+  if (positional.length > spec.positionals.length) {
+    throw new UserError(`Unexpected argument "${positional[spec.positionals.length]}".`, { usage: spec.usage });
+  }
+  positional.forEach((value, i) => (out[spec.positionals[i]] = value));
+  return validate(out, spec);
+}
+
+function validate(input: Record<string, unknown>, spec: ArgSpec): unknown {
+  const result = spec.schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = String(issue.path[0] ?? '');
+  const label = spec.positionals.includes(field) ? field : `--${kebab(field)}`;
+  const given = input[field];
+  if (issue.code === 'invalid_value' && typeof given === 'string') {
+    const options = issue.values.map(String);
+    const guess = didYouMean(given, options);
+    throw new UserError(`Unknown ${label} "${given}". Choose one of: ${options.join(', ')}.`, { usage: spec.usage, hint: guess });
+  }
+  if (given === undefined) throw new UserError(`Missing ${label}.`, { usage: spec.usage });
+  throw new UserError(`Invalid ${label}: ${issue.message}.`, { usage: spec.usage });
+}

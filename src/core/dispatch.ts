@@ -1,0 +1,157 @@
+import type { z } from 'zod';
+import type { Config } from '../config/schema.ts';
+import type { Targets } from '../targets/types.ts';
+import { parseArgs } from './args.ts';
+import type { AuditLog } from './audit.ts';
+import type { AnyCommand, CommandContext } from './define-command.ts';
+import { UserError, errorMessage, newRef } from './errors.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+import type { Rbac } from './rbac.ts';
+import { redactText } from './redact.ts';
+import type { Report } from './report.ts';
+import { didYouMean } from './suggest.ts';
+
+export interface Invocation {
+  /** "/health" or "health". */
+  command: string;
+  text: string;
+  user: string;
+  channel: string;
+}
+
+export interface Reply {
+  report: Report;
+  /** Only the caller sees it (errors, help, refusals). */
+  ephemeral: boolean;
+}
+
+export type Send = (reply: Reply) => Promise<void>;
+
+export interface DispatcherDeps {
+  config: Config;
+  commands: AnyCommand[];
+  targets: Targets;
+  audit: AuditLog;
+  rbac: Rbac;
+  log: Logger;
+  metrics: Metrics;
+}
+
+type Verdict = { ok: true } | { ok: false; reason: string };
+
+/** The one place where policy lives: parsing, roles, channels, rate limit, audit and errors. */
+export class Dispatcher {
+  private readonly byName: Map<string, AnyCommand>;
+  private readonly limiter: RateLimiter;
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.byName = new Map(deps.commands.map((c) => [c.name, c]));
+    this.limiter = new RateLimiter(deps.config.rate_limit.requests_per_minute);
+  }
+
+  get commands(): AnyCommand[] {
+    return [...this.byName.values()];
+  }
+
+  /** Whether `user` may run `cmd` in `channel`, and if not, a reason they can act on. */
+  async authorize(cmd: AnyCommand, user: string, channel: string): Promise<Verdict> {
+    const perm = this.deps.config.permissions[cmd.permission ?? cmd.name];
+    const roles = await this.deps.rbac.rolesOf(user);
+    if (perm?.channels.length && !perm.channels.includes(channel)) {
+      return { ok: false, reason: `/${cmd.name} can only be used in ${perm.channels.map((c) => `<#${c}>`).join(', ')}.` };
+    }
+    if (roles.has('admin')) return { ok: true };
+    // Read-only commands are open unless restricted; destructive ones need an explicit grant.
+    const needed = perm?.roles.length ? perm.roles : cmd.destructive ? ['admin'] : [];
+    if (needed.length === 0 || needed.some((r) => roles.has(r))) return { ok: true };
+    return { ok: false, reason: `/${cmd.name} needs the role ${needed.join(' or ')}.` };
+  }
+
+  /** Handles one invocation to completion. Never throws: every failure becomes a reply. */
+  handle(inv: Invocation, send: Send): Promise<void> {
+    const work = this.dispatch(inv, send);
+    this.pending.add(work);
+    return work.finally(() => this.pending.delete(work));
+  }
+
+  /** Resolves once all in-flight invocations are done (console exit, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private async dispatch(inv: Invocation, send: Send): Promise<void> {
+    const { log, metrics } = this.deps;
+    const name = inv.command.replace(/^\//, '');
+    const started = performance.now();
+    let outcome = 'error';
+    let ref: string | undefined;
+    let reply: Reply;
+    try {
+      reply = await this.execute(name, inv);
+      outcome = reply.report.status === 'info' ? 'ok' : reply.report.status;
+    } catch (err) {
+      ({ reply, outcome, ref } = this.failure(name, inv, err));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.commands.inc({ command: name, outcome });
+    metrics.duration.observe({ command: name }, seconds);
+    await Promise.all([
+      this.deps.audit
+        .record({ actor: inv.user, channel: inv.channel, command: name, args: redactText(inv.text), outcome, ref, detail: { ms: Math.round(seconds * 1000) } })
+        .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
+      send(reply).catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
+    ]);
+  }
+
+  private async execute(name: string, inv: Invocation): Promise<Reply> {
+    const wait = this.deps.config.rate_limit.enabled ? this.limiter.take(inv.user) : 0;
+    if (wait > 0) {
+      throw new RateLimited(`You are sending commands too fast (limit ${this.deps.config.rate_limit.requests_per_minute} a minute). Try again in ${Math.ceil(wait / 1000)} s.`);
+    }
+    const cmd = this.byName.get(name);
+    if (!cmd) {
+      const guess = didYouMean(name, [...this.byName.keys()]);
+      throw new UserError(`Unknown command /${name}.`, { hint: guess && `/${guess}`, usage: ['/ops help   (lists what you can run)'] });
+    }
+    const verdict = await this.authorize(cmd, inv.user, inv.channel);
+    if (!verdict.ok) throw new Denied(verdict.reason);
+    const schema = typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args;
+    const args = parseArgs(inv.text, { schema: schema as z.ZodObject, positionals: cmd.positionals ?? [], usage: cmd.usage });
+    const ctx: CommandContext<unknown> = {
+      args,
+      user: inv.user,
+      channel: inv.channel,
+      config: this.deps.config,
+      targets: this.deps.targets,
+      log: this.deps.log.child({ command: name, user: inv.user }),
+      allowedCommands: () => this.allowedFor(inv.user, inv.channel),
+    };
+    const report = await cmd.run(ctx as CommandContext<never>);
+    return { report, ephemeral: cmd.visibility === 'ephemeral' };
+  }
+
+  async allowedFor(user: string, channel: string): Promise<AnyCommand[]> {
+    const verdicts = await Promise.all(this.commands.map(async (c) => [c, await this.authorize(c, user, channel)] as const));
+    return verdicts.filter(([, v]) => v.ok).map(([c]) => c);
+  }
+
+  private failure(name: string, inv: Invocation, err: unknown): { reply: Reply; outcome: string; ref?: string } {
+    const title = `/${name}`;
+    if (err instanceof RateLimited) return { outcome: 'rate_limited', reply: { ephemeral: true, report: { title, status: 'warn', summary: err.message } } };
+    if (err instanceof Denied) return { outcome: 'denied', reply: { ephemeral: true, report: { title, status: 'crit', summary: `⛔ ${err.message}` } } };
+    if (err instanceof UserError) {
+      const sections = err.usage?.length ? [{ title: 'Usage', lines: err.usage, code: true }] : undefined;
+      const summary = err.hint ? `${err.message} Did you mean ${err.hint}?` : err.message;
+      return { outcome: 'invalid', reply: { ephemeral: true, report: { title, status: 'crit', summary, sections } } };
+    }
+    const ref = newRef();
+    this.deps.log.error({ ref, command: name, user: inv.user, err: err instanceof Error ? { message: err.message, stack: err.stack, code: (err as { code?: unknown }).code } : String(err) }, 'command failed');
+    return { outcome: 'error', ref, reply: { ephemeral: true, report: { title, status: 'crit', summary: `Internal error (ref ${ref}). The details are in the bot's log.` } } };
+  }
+}
+
+class RateLimited extends Error {}
+class Denied extends Error {}

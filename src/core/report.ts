@@ -1,0 +1,42 @@
+/** Results are plain data; src/slack/render.ts and the console turn them into messages. */
+export type Status = 'ok' | 'warn' | 'crit' | 'info';
+
+export interface CheckLine {
+  name: string;
+  status: Status;
+  /** The figure, e.g. "12 ms, v16.4, 5/100 connections". */
+  text: string;
+}
+
+export interface Section {
+  title: string;
+  lines: string[];
+  /** Shown as preformatted text (tables, log lines). */
+  code?: boolean;
+}
+
+export interface Report {
+  title: string;
+  status: Status;
+  summary?: string;
+  checks?: CheckLine[];
+  sections?: Section[];
+  fields?: Array<{ label: string; value: string }>;
+  footer?: string;
+}
+
+const ORDER: Record<Status, number> = { info: 0, ok: 1, warn: 2, crit: 3 };
+
+/** The overall status is the worst of its parts. */
+export function worst(statuses: Status[]): Status {
+  return statuses.reduce<Status>((acc, s) => (ORDER[s] > ORDER[acc] ? s : acc), 'ok');
+}
+
+export const STATUS_ICON: Record<Status, string> = { ok: '✅', warn: '⚠️', crit: '❌', info: 'ℹ️' };
+
+/** Compares a figure with warn/crit thresholds (higher is worse). */
+export function grade(value: number, level: { warn: number; crit: number }): Status {
+  if (value >= level.crit) return 'crit';
+  if (value >= level.warn) return 'warn';
+  return 'ok';
+}

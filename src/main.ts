@@ -1,0 +1,97 @@
+import { App, HTTPReceiver, type Receiver } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { commands as allCommands } from '../commands/index.ts';
+import { loadConfig, type Env } from './config/load.ts';
+import { AuditLog } from './core/audit.ts';
+import { Dispatcher } from './core/dispatch.ts';
+import { createLogger, type Logger } from './core/log.ts';
+import { createMetrics } from './core/metrics.ts';
+import { Rbac } from './core/rbac.ts';
+import { boltLogger } from './slack/bolt-logger.ts';
+import { registerHandlers } from './slack/handlers.ts';
+import { opsRoutes } from './slack/routes.ts';
+import { openStore, type Store } from './store/index.ts';
+import { createTargets } from './targets/index.ts';
+import type { Targets } from './targets/types.ts';
+
+export type Transport =
+  | { kind: 'http' }
+  | { kind: 'socket' }
+  /** The console: a receiver that feeds events in, and a fetch that catches Web API calls. */
+  | { kind: 'local'; receiver: Receiver; fetch: NonNullable<WebClientOptions['fetch']> };
+
+export interface Bot {
+  app: App;
+  dispatcher: Dispatcher;
+  store: Store;
+  targets: Targets;
+  log: Logger;
+  configSource: string;
+  /** The HTTP port actually bound (http transport). */
+  port?: number;
+  close(): Promise<void>;
+}
+
+export function transportFromEnv(env: Env): Transport | undefined {
+  if (!env.SLACK_BOT_TOKEN || (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN)) return undefined;
+  return env.SLACK_APP_TOKEN ? { kind: 'socket' } : { kind: 'http' };
+}
+
+/** Composition root: config → state store → executors → Slack app → listening. */
+export async function startBot(env: Env, transport: Transport, log: Logger = createLogger(env.LOG_LEVEL)): Promise<Bot> {
+  const { config, source } = loadConfig(env);
+  const store = await openStore(env);
+  const targets = createTargets(config);
+  const metrics = createMetrics();
+  const clientOptions: WebClientOptions = {
+    slackApiUrl: env.SLACK_API_URL || undefined,
+    // Rate-limited calls wait for Retry-After and are retried rather than lost.
+    retryConfig: { retries: 5, factor: 3.86 }, // about five retries in five minutes
+    ...(transport.kind === 'local' ? { fetch: transport.fetch } : {}),
+  };
+  const token = transport.kind === 'local' ? 'xoxb-console' : env.SLACK_BOT_TOKEN!;
+  try {
+    // One auth.test up front: a bad token fails here with a clear message, not on the first command.
+    const auth = await new WebClient(token, { ...clientOptions, retryConfig: { retries: 2 } }).auth.test();
+    const port = Number(env.PORT ?? 3000);
+    const routes = opsRoutes(store, metrics);
+    const common = { token, botId: auth.bot_id, botUserId: auth.user_id, tokenVerificationEnabled: false, logger: boltLogger(log), clientOptions };
+    let receiver: Receiver;
+    if (transport.kind === 'local') receiver = transport.receiver;
+    else if (transport.kind === 'http') {
+      receiver = new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET!, endpoints: '/slack/events', customRoutes: routes, logger: common.logger });
+    } else receiver = undefined as never;
+    const app = transport.kind === 'socket'
+      ? new App({ ...common, appToken: env.SLACK_APP_TOKEN, socketMode: true, customRoutes: routes, installerOptions: { port } })
+      : new App({ ...common, receiver });
+    const rbac = new Rbac(config, async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], log);
+    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit: new AuditLog(store), rbac, log, metrics });
+    registerHandlers(app, dispatcher, log);
+
+    let boundPort: number | undefined;
+    if (transport.kind === 'http') {
+      const server = (await app.start({ port, host: env.HOST || undefined })) as import('node:http').Server;
+      const addr = server.address();
+      boundPort = typeof addr === 'object' && addr ? addr.port : port;
+    } else await app.start();
+    log.info({ transport: transport.kind, port: boundPort, config: source, store: store.kind }, 'opsbot started');
+
+    let closing: Promise<void> | undefined;
+    return {
+      app, dispatcher, store, targets, log, configSource: source, port: boundPort,
+      close() {
+        closing ??= (async () => {
+          await app.stop().catch(() => {});
+          await Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+          await targets.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await targets.close();
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,46 @@
+import type { App, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Dispatcher, Reply } from '../core/dispatch.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { redactDeep } from '../core/redact.ts';
+import { renderReport } from './render.ts';
+
+// The bot may not be a member of the channel (private channels, DMs): then the response_url,
+// which works anywhere the command was typed, carries the reply instead.
+const FALLBACK_ERRORS = new Set(['not_in_channel', 'channel_not_found', 'is_archived']);
+
+function sender(client: WebClient, respond: RespondFn, channel: string, log: Logger) {
+  return async (reply: Reply): Promise<void> => {
+    // Every posted text goes through redaction, whatever produced it.
+    const message = redactDeep(renderReport(reply.report));
+    if (reply.ephemeral) {
+      await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+      return;
+    }
+    try {
+      await client.chat.postMessage({ channel, ...message });
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (!code || !FALLBACK_ERRORS.has(code)) throw err;
+      log.info({ channel, code }, 'posting through response_url');
+      await respond({ response_type: 'in_channel', ...message });
+    }
+  };
+}
+
+/** Wires every command to the dispatcher. Bolt verifies the request; we ack at once, then work. */
+export function registerHandlers(app: App, dispatcher: Dispatcher, log: Logger): void {
+  for (const cmd of dispatcher.commands) {
+    app.command(`/${cmd.name}`, async ({ command, ack, respond, client }) => {
+      await ack();
+      await dispatcher.handle(
+        { command: command.command, text: command.text ?? '', user: command.user_id, channel: command.channel_id },
+        sender(client, respond, command.channel_id, log),
+      );
+    });
+  }
+  app.error(async (err) => {
+    log.error({ err: errorMessage(err) }, 'unhandled Slack listener error');
+  });
+}

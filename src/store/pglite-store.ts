@@ -1,0 +1,27 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { Store } from './types.ts';
+
+/** Embedded PostgreSQL (WASM) under a data dir: zero setup for a single bot instance. */
+export async function createPgliteStore(dataDir: string): Promise<Store> {
+  mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+  const store: Store = {
+    kind: 'pglite',
+    async query<T>(sql: string, params?: unknown[]) {
+      return (await db.query<T>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      await db.exec(sql);
+    },
+    // PGlite has exactly one connection, so every call is already one session.
+    session: (fn) => fn(store),
+    async ping() {
+      await db.query('select 1');
+    },
+    async close() {
+      if (!db.closed) await db.close();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,27 @@
+import type { Config } from '../config/schema.ts';
+import { LocalHost } from './local-host.ts';
+import { PostgresTarget } from './postgres.ts';
+import { RedisTarget } from './redis.ts';
+import type { HostExecutor, PostgresExecutor, RedisExecutor, Targets } from './types.ts';
+
+export type * from './types.ts';
+
+/** Builds one executor per configured target. Connections open lazily, on first use. */
+export function createTargets(config: Config): Targets {
+  const timeout = config.health.timeout;
+  const postgres = new Map<string, PostgresExecutor>();
+  const redis = new Map<string, RedisExecutor>();
+  const hosts = new Map<string, HostExecutor>();
+  for (const [name, t] of Object.entries(config.targets.postgres)) postgres.set(name, new PostgresTarget(name, t.url, t.timeout ?? timeout));
+  for (const [name, t] of Object.entries(config.targets.redis)) redis.set(name, new RedisTarget(name, t.url, t.timeout ?? timeout));
+  if (config.targets.local) hosts.set('local', new LocalHost(timeout));
+  return {
+    postgres,
+    redis,
+    hosts,
+    async close() {
+      const all = [...postgres.values(), ...redis.values(), ...hosts.values()];
+      await Promise.allSettled(all.map((t) => t.close()));
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import pg from 'pg';
+import type { PostgresExecutor, PostgresHealth } from './types.ts';
+
+/** Where a URL points, without credentials, for messages. */
+export function describeUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+}
+
+export class PostgresTarget implements PostgresExecutor {
+  readonly where: string;
+  private readonly pool: pg.Pool;
+
+  constructor(readonly name: string, url: string, timeoutMs: number) {
+    this.where = describeUrl(url);
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: 3,
+      // A server that accepts TCP but never answers must not hold a client forever.
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      statement_timeout: timeoutMs,
+      idleTimeoutMillis: 30_000,
+      application_name: 'opsbot',
+    });
+    // Errors on idle clients (server restarted) are reported by the next query instead.
+    this.pool.on('error', () => {});
+  }
+
+  async health(): Promise<PostgresHealth> {
+    const client = await this.pool.connect();
+    let failure: Error | undefined;
+    try {
+      const t0 = performance.now();
+      await client.query('select 1');
+      const latencyMs = performance.now() - t0;
+      const { rows } = await client.query<{
+        version: string; database: string; connections: number; max_connections: number;
+        longest_ms: number | null; longest_pid: number | null; size: string;
+      }>(`select current_setting('server_version') as version,
+                 current_database() as database,
+                 (select count(*)::int from pg_stat_activity where backend_type = 'client backend') as connections,
+                 current_setting('max_connections')::int as max_connections,
+                 (select (extract(epoch from now() - xact_start) * 1000)::float8 from pg_stat_activity
+                   where xact_start is not null and pid <> pg_backend_pid() order by xact_start limit 1) as longest_ms,
+                 (select pid from pg_stat_activity
+                   where xact_start is not null and pid <> pg_backend_pid() order by xact_start limit 1) as longest_pid,
+                 pg_database_size(current_database())::text as size`);
+      const r = rows[0];
+      return {
+        latencyMs,
+        version: r.version,
+        database: r.database,
+        connections: r.connections,
+        maxConnections: r.max_connections,
+        longestTransactionMs: r.longest_ms,
+        longestTransactionPid: r.longest_pid,
+        databaseSizeBytes: Number(r.size),
+      };
+    } catch (err) {
+      failure = err as Error;
+      throw err;
+    } finally {
+      // A failed client may be broken (timeout mid-query); passing the error discards it.
+      client.release(failure);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
