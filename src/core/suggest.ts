@@ -12,6 +12,7 @@ export function didYouMean(input: string, candidates: readonly string[]): string
       best = c;
     }
   }
-  const limit = Math.max(1, Math.floor(Math.max(needle.length, 3) / 3));
+  // Half the word may differ (a transposition costs 2), capped so short words stay strict.
+  const limit = Math.min(3, Math.max(1, Math.floor(needle.length / 2)));
   return bestScore <= limit ? best : undefined;
 }
