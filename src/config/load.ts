@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { configSchema, type Config } from './schema.ts';
+import { configSchema, crossReferenceIssues, type Config } from './schema.ts';
 import { defaultConfigInput } from './defaults.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -63,9 +63,8 @@ export function parseConfig(input: unknown, source: string, env: Env = {}, baseD
   const problems: string[] = [];
   const interpolated = interpolate(input ?? {}, [], env, baseDir, problems);
   const result = configSchema.safeParse(interpolated);
-  if (!result.success) {
-    for (const issue of result.error.issues) problems.push(`${pathText(issue.path)}: ${issue.message}`);
-  }
+  const issues = [...(result.success ? [] : result.error.issues), ...crossReferenceIssues(interpolated)];
+  for (const issue of issues) problems.push(`${pathText(issue.path)}: ${issue.message}`);
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return result.data;
 }

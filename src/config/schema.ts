@@ -92,24 +92,45 @@ export const configSchema = z.object({
     rules: z.record(name, z.object({ approvers: z.array(name).min(1), count: z.number().int().positive().default(1) })).default({}),
   }).prefault({}),
   backups: z.object({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
-}).strict().superRefine((cfg, ctx) => {
-  // Cross-references: every name used must be defined, reported at the path where it is used.
-  const roles = new Set(Object.keys(cfg.roles));
-  for (const [cmd, perm] of Object.entries(cfg.permissions)) {
-    perm.roles.forEach((r, i) => {
-      if (!roles.has(r)) ctx.addIssue({ code: 'custom', path: ['permissions', cmd, i], message: `Unknown role "${r}" (define it under roles)` });
-    });
+}).strict();
+
+type Issue = { path: PropertyKey[]; message: string };
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const entries = (v: unknown) => (isObj(v) ? Object.entries(v) : []);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * Names used in one place must be defined in another. Checked on the raw document, apart from the
+ * schema, so these problems are reported together with type errors rather than after they are fixed.
+ */
+export function crossReferenceIssues(input: unknown): Issue[] {
+  const doc = isObj(input) ? input : {};
+  const issues: Issue[] = [];
+  const roles = new Set(Object.keys(isObj(doc.roles) ? doc.roles : {}));
+  const targets = isObj(doc.targets) ? doc.targets : {};
+  const unknownRole = (path: PropertyKey[]) => (r: unknown, i: number) => {
+    if (typeof r === 'string' && !roles.has(r)) issues.push({ path: [...path, i], message: `Unknown role "${r}" (define it under roles)` });
+  };
+  for (const [cmd, perm] of entries(doc.permissions)) {
+    if (Array.isArray(perm)) perm.forEach(unknownRole(['permissions', cmd]));
+    else if (isObj(perm)) list(perm.roles).forEach(unknownRole(['permissions', cmd, 'roles']));
   }
-  for (const [rule, def] of Object.entries(cfg.approvals.rules)) {
-    def.approvers.forEach((r, i) => {
-      if (!roles.has(r)) ctx.addIssue({ code: 'custom', path: ['approvals', 'rules', rule, 'approvers', i], message: `Unknown role "${r}" (define it under roles)` });
-    });
+  const rules = isObj(doc.approvals) ? doc.approvals.rules : undefined;
+  for (const [rule, def] of entries(rules)) {
+    if (isObj(def)) list(def.approvers).forEach(unknownRole(['approvals', 'rules', rule, 'approvers']));
   }
-  for (const [svc, def] of Object.entries(cfg.services)) {
-    if (def.docker && !cfg.targets.docker[def.docker]) ctx.addIssue({ code: 'custom', path: ['services', svc, 'docker'], message: `Unknown docker target "${def.docker}"` });
-    if (def.host && !cfg.targets.hosts[def.host]) ctx.addIssue({ code: 'custom', path: ['services', svc, 'host'], message: `Unknown host "${def.host}"` });
+  for (const [svc, def] of entries(doc.services)) {
+    if (!isObj(def)) continue;
+    for (const [key, kind] of [['docker', 'docker'], ['host', 'hosts']] as const) {
+      const ref = def[key];
+      const defined = isObj(targets[kind]) ? (targets[kind] as Record<string, unknown>) : {};
+      if (typeof ref === 'string' && !(ref in defined)) {
+        issues.push({ path: ['services', svc, key], message: `Unknown ${key === 'docker' ? 'docker target' : 'host'} "${ref}" (define it under targets.${kind})` });
+      }
+    }
   }
-});
+  return issues;
+}
 
 export type Config = z.output<typeof configSchema>;
 export type Thresholds = Config['health']['thresholds'];
