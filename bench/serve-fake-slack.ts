@@ -16,11 +16,13 @@ export interface FakeCounts {
 
 const fake = await startFakeSlack({ token: process.env.SLACK_BOT_TOKEN || undefined });
 const counts: FakeCounts = { ok: {}, failed: {} };
+let lastMessage: Record<string, unknown> | undefined;
 
 function sweep(): FakeCounts {
   for (const call of fake.calls) {
     const bucket = call.status === 200 && call.result.ok !== false ? counts.ok : counts.failed;
     bucket[call.method] = (bucket[call.method] ?? 0) + 1;
+    if (call.method === 'chat.postMessage') lastMessage = call.args;
   }
   // Synchronous with the fake's request handling, so no call is lost between tally and reset.
   fake.reset();
@@ -28,7 +30,18 @@ function sweep(): FakeCounts {
 }
 const timer = setInterval(sweep, 250);
 
-serveParent({ port: fake.port, url: fake.url }, { counts: () => structuredClone(sweep()) }, async () => {
+/** The text of the last message posted: its blocks' texts, or its text. */
+function lastText(): string {
+  sweep();
+  const blocks = (lastMessage?.blocks ?? []) as Array<{ text?: { text?: string }; elements?: Array<{ text?: string }>; fields?: Array<{ text?: string }> }>;
+  if (!blocks.length) return String(lastMessage?.text ?? '');
+  return blocks
+    .flatMap((b) => [b.text?.text, ...(b.fields ?? []).map((f) => f.text), ...(b.elements ?? []).map((e) => e.text)])
+    .filter(Boolean)
+    .join('\n');
+}
+
+serveParent({ port: fake.port, url: fake.url }, { counts: () => structuredClone(sweep()), lastText }, async () => {
   clearInterval(timer);
   await fake.stop();
 });

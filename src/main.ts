@@ -1,4 +1,4 @@
-import { App, HTTPReceiver, type Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { commands as allCommands } from '../commands/index.ts';
 import { loadConfig, type Env } from './config/load.ts';
@@ -60,10 +60,12 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     if (transport.kind === 'local') receiver = transport.receiver;
     else if (transport.kind === 'http') {
       receiver = new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET!, endpoints: '/slack/events', customRoutes: routes, logger: common.logger });
-    } else receiver = undefined as never;
-    const app = transport.kind === 'socket'
-      ? new App({ ...common, appToken: env.SLACK_APP_TOKEN, socketMode: true, customRoutes: routes, installerOptions: { port } })
-      : new App({ ...common, receiver });
+    } else {
+      // Built here rather than by App so that SLACK_API_URL also reaches apps.connections.open,
+      // and /healthz, /readyz and /metrics are still served on PORT.
+      receiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN!, logger: common.logger, customRoutes: routes, installerOptions: { port, clientOptions } });
+    }
+    const app = new App({ ...common, receiver });
     const rbac = new Rbac(config, async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], log);
     const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit: new AuditLog(store), rbac, log, metrics });
     registerHandlers(app, dispatcher, log);

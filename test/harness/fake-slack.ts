@@ -54,6 +54,9 @@ export interface FakeSlackOptions {
   /** Usergroup id (S…) → member user ids. */
   usergroups?: Record<string, string[]>;
   users?: Record<string, FakeSlackUser>;
+  /** Socket Mode: the app-level token (xapp-…) and the WebSocket URL apps.connections.open hands out. */
+  appToken?: string;
+  socketModeUrl?: () => string;
 }
 
 export interface FakeSlack {
@@ -180,6 +183,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   }
 
   const methods: Record<string, (args: Record<string, any>) => Result> = {
+    'apps.connections.open': () => (opts.socketModeUrl ? { ok: true, url: opts.socketModeUrl() } : fail('not_allowed_token_type')),
+
     'auth.test': () => ({
       ok: true,
       url: 'https://opsbot-test.slack.com/',
@@ -371,7 +376,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const header = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const token = header ?? args.token;
     if (!present(token)) return 'not_authed';
-    return token === opts.token ? undefined : 'invalid_auth';
+    // apps.connections.open is the one method that takes the app-level token.
+    const expected = req.url?.includes('apps.connections.open') ? opts.appToken : opts.token;
+    return token === expected ? undefined : 'invalid_auth';
   }
 
   const server = http.createServer((req, res) => {

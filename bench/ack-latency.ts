@@ -1,0 +1,174 @@
+/**
+ * Ack latency of a signed /health under load: opsbot against a bare Bolt app whose /health
+ * listener only acks, measured in the same run, in interleaved rounds.
+ *
+ *   npx tsx bench/ack-latency.ts [--duration 10] [--connections 10] [--rounds 3] [--warmup 3]
+ *                                [--rate-limit 1000000|off] [--profile DIR]
+ *
+ * Goal (the issue): opsbot's p99 no worse than 1.25× the bare app's, throughput at least 80% of it.
+ * The bot runs its real /health after every ack, against a real PostgreSQL and Redis that this
+ * script starts, and posts each report to a fake Slack. The load generator (here), the fake
+ * Slack and each app run in separate processes. Prints markdown; exits 0 whatever the figures.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { startPostgres, type PgServer } from '../test/harness/postgres.ts';
+import { startRedis, type RedisServer } from '../test/harness/redis.ts';
+import { commandBody, postSigned } from '../test/harness/slack-client.ts';
+import { startChild, type ChildHandle, type ProcStats } from './lib/child.ts';
+import { runLoad } from './lib/load.ts';
+import { headline, roundsTable, summarize, workTable, type AppName, type Round } from './lib/report.ts';
+import type { FakeCounts } from './serve-fake-slack.ts';
+
+const { values: opt } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '3' },
+    'rate-limit': { type: 'string', default: '1000000' },
+    profile: { type: 'string' },
+  },
+});
+const seconds = Number(opt.duration);
+const connections = Number(opt.connections);
+const roundCount = Number(opt.rounds);
+const warmup = Number(opt.warmup);
+const rateLimit = opt['rate-limit'] === 'off' ? { enabled: false } : { requests_per_minute: Number(opt['rate-limit']) };
+for (const [name, v] of Object.entries({ duration: seconds, connections, rounds: roundCount, warmup })) {
+  if (!Number.isFinite(v) || v < 0 || (name !== 'warmup' && v === 0)) throw new Error(`--${name} must be a positive number`);
+}
+
+const SECRET = 'bench-signing-secret';
+const TOKEN = 'xoxb-bench-token';
+const here = new URL('.', import.meta.url).pathname;
+const log = (msg: string) => process.stderr.write(`[ack-latency] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const command = [
+  'npx tsx bench/ack-latency.ts',
+  `--duration ${seconds} --connections ${connections} --rounds ${roundCount} --warmup ${warmup}`,
+  ...(opt['rate-limit'] !== '1000000' ? [`--rate-limit ${opt['rate-limit']}`] : []),
+].join(' ');
+
+let pg: PgServer | undefined;
+let redis: RedisServer | undefined;
+const children: ChildHandle[] = [];
+const cfgDir = mkdtempSync(join(tmpdir(), 'opsbot-bench-'));
+
+async function cleanup(): Promise<void> {
+  // The bot first: it may still be posting to the fake and writing audit rows.
+  for (const c of [...children].reverse()) await c.stop().catch((e) => log(`stopping child: ${e}`));
+  await redis?.stop().catch((e) => log(`stopping redis: ${e}`));
+  await pg?.stop().catch((e) => log(`stopping postgres: ${e}`));
+  rmSync(cfgDir, { recursive: true, force: true });
+}
+
+try {
+  const load0 = loadavg()[0];
+  log('starting PostgreSQL, Redis and the fake Slack…');
+  pg = await startPostgres();
+  const [stateDb, targetDb] = await Promise.all([pg.createDatabase('opsbot_bench_state'), pg.createDatabase('mitong_devops')]);
+  redis = await startRedis();
+  const fake = await startChild(join(here, 'serve-fake-slack.ts'), { env: { SLACK_BOT_TOKEN: TOKEN } });
+  children.push(fake);
+  const fakeBase = `http://127.0.0.1:${fake.ready.port}`;
+
+  const configFile = join(cfgDir, 'opsbot.yaml');
+  writeFileSync(configFile, stringify({
+    channels: { ops: 'C0OPS' },
+    rate_limit: rateLimit,
+    health: { timeout: '2s' },
+    targets: { postgres: { main: { url: targetDb } }, redis: { cache: { url: redis.url } } },
+  }));
+  const slackEnv = { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: fake.ready.url, LOG_LEVEL: 'silent' };
+
+  log('starting opsbot and the bare Bolt app…');
+  const bot = await startChild(join(here, 'serve-bot.ts'), {
+    env: { ...slackEnv, OPSBOT_CONFIG: configFile, DATABASE_URL: stateDb, PORT: '0', HOST: '127.0.0.1' },
+    nodeArgs: opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${opt.profile}`] : [],
+  });
+  children.push(bot);
+  const bare = await startChild(join(here, 'serve-bare.ts'), { env: slackEnv });
+  children.push(bare);
+  const apps: Record<AppName, ChildHandle> = { bare, bot };
+
+  const body = commandBody({ command: '/health', text: '', user_id: 'U0ONCALL', channel_id: 'C0OPS', response_url: `${fakeBase}/response/bench` });
+  const endpoint = (app: AppName) => `${apps[app].ready.url}/slack/events`;
+  /** Reports the fake Slack has accepted so far, and Web API calls it answered with an error. */
+  const tally = async () => {
+    const c = await fake.call<FakeCounts>('counts');
+    return { posted: c.ok['chat.postMessage'] ?? 0, failed: Object.values(c.failed).reduce((a, b) => a + b, 0) };
+  };
+
+  // Sanity: each app answers a signed /health with 200, and the bot's report arrives with real figures.
+  for (const app of ['bare', 'bot'] as const) {
+    const res = await postSigned(endpoint(app), SECRET, body);
+    if (res.status !== 200) throw new Error(`${app} answered ${res.status} to a signed /health: ${res.body}`);
+  }
+  await bot.call('idle');
+  if ((await tally()).posted !== 1) throw new Error('the bot acked /health but posted no report to the fake Slack');
+  const sample = await fake.call<string>('lastText');
+  log(`sample report:\n${sample.replace(/^/gm, '    ')}`);
+
+  async function measure(app: AppName, round: number, secs: number): Promise<Round> {
+    const child = apps[app];
+    const before = await tally();
+    await Promise.all([child.call('mark'), fake.call('mark')]);
+    const result = await runLoad({ url: endpoint(app), secret: SECRET, body, seconds: secs, connections });
+    const [proc, fakeProc, atEnd] = await Promise.all([child.call<ProcStats>('stats'), fake.call<ProcStats>('stats'), tally()]);
+    // The bot keeps working after the load stops; wait for it so the next round starts on a quiet machine.
+    const drainMs = app === 'bot' ? await bot.call<number>('idle') : 0;
+    const after = await tally();
+    return {
+      app, round, load: result, proc, fake: fakeProc,
+      postedDuringLoad: atEnd.posted - before.posted, postedTotal: after.posted - before.posted, failedCalls: after.failed - before.failed, drainMs,
+    };
+  }
+
+  if (warmup > 0) {
+    log(`warm-up: ${warmup} s each`);
+    for (const app of ['bare', 'bot'] as const) await measure(app, 0, warmup);
+  }
+  const rounds: Round[] = [];
+  for (let i = 1; i <= roundCount; i++) {
+    for (const app of ['bare', 'bot'] as const) {
+      await sleep(1000);
+      const r = await measure(app, i, seconds);
+      rounds.push(r);
+      log(`round ${i} ${app}: p50 ${r.load.p50.toFixed(2)} ms, p99 ${r.load.p99.toFixed(2)} ms, ${Math.round(r.load.rps)} acks/s, non-2xx ${r.load.non2xx}` +
+        (app === 'bot' ? `, ${r.postedDuringLoad} replies during load, ${r.postedTotal} in all, drained in ${(r.drainMs / 1000).toFixed(1)} s` : ''));
+    }
+  }
+
+  const bareSummary = summarize(rounds.filter((r) => r.app === 'bare'));
+  const botSummary = summarize(rounds.filter((r) => r.app === 'bot'));
+  const statusNote = rounds.filter((r) => r.load.non2xx > 0).map((r) => `round ${r.round} ${r.app}: ${JSON.stringify(r.load.statuses)}`);
+  console.log([
+    '## ack-latency',
+    '',
+    `- command: \`${command}\``,
+    `- machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, load average ${load0.toFixed(2)} at start`,
+    `- date: ${new Date().toISOString()}`,
+    `- load: autocannon, ${connections} keep-alive connections, closed loop, ${seconds} s a round, signed \`/health\` POSTs`,
+    '',
+    headline(bareSummary, botSummary, roundCount),
+    ...(statusNote.length ? ['', `Non-2xx answers: ${statusNote.join('; ')}`] : []),
+    '',
+    'Every round (CPU is the share of one core; "loop busy" is event-loop utilization):',
+    '',
+    roundsTable(rounds),
+    '',
+    "opsbot's work after the ack (each ack should become one report posted to the fake Slack):",
+    '',
+    workTable(rounds),
+  ].join('\n'));
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

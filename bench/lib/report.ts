@@ -1,0 +1,95 @@
+/** Markdown tables for the ack-latency benchmark. */
+import type { ProcStats } from './child.ts';
+import { median, type LoadResult } from './load.ts';
+
+export type AppName = 'bare' | 'bot';
+
+export interface Round {
+  app: AppName;
+  round: number;
+  load: LoadResult;
+  /** The app's process during the load window. */
+  proc: ProcStats;
+  /** The fake Slack's process during the load window. */
+  fake: ProcStats;
+  /** Replies the fake Slack received: during the load window, and once the app was idle again. */
+  postedDuringLoad: number;
+  postedTotal: number;
+  failedCalls: number;
+  /** How long the app still worked after the load stopped. */
+  drainMs: number;
+}
+
+export interface Summary {
+  p50: number;
+  p99: number;
+  rps: number;
+  non2xx: number;
+  errors: number;
+}
+
+export const LABEL: Record<AppName, string> = { bare: 'bare Bolt app (ack only)', bot: 'opsbot' };
+export const GOALS = { p99Ratio: 1.25, rpsRatio: 0.8 };
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
+
+/** Medians across rounds; error counts are summed, since any one of them matters. */
+export function summarize(rounds: Round[]): Summary {
+  return {
+    p50: median(rounds.map((r) => r.load.p50)),
+    p99: median(rounds.map((r) => r.load.p99)),
+    rps: median(rounds.map((r) => r.load.rps)),
+    non2xx: rounds.reduce((n, r) => n + r.load.non2xx, 0),
+    errors: rounds.reduce((n, r) => n + r.load.errors + r.load.timeouts, 0),
+  };
+}
+
+export function headline(bare: Summary, bot: Summary, rounds: number): string {
+  const row = (name: string, s: Summary) => `| ${name} | ${ms(s.p50)} | ${ms(s.p99)} | ${int(s.rps)} | ${s.non2xx} | ${s.errors} |`;
+  const p99Ratio = bot.p99 / bare.p99;
+  const rpsRatio = bot.rps / bare.rps;
+  const pass = (ok: boolean) => (ok ? '**PASS**' : '**FAIL**');
+  return [
+    `Medians of ${rounds} interleaved rounds:`,
+    '',
+    '| app | p50 ack (ms) | p99 ack (ms) | acks/s | non-2xx | errors |',
+    '|---|---:|---:|---:|---:|---:|',
+    row(LABEL.bare, bare),
+    row(LABEL.bot, bot),
+    '',
+    '| goal | measured | target | result |',
+    '|---|---:|---:|---|',
+    `| p99 latency, opsbot / bare | ${p99Ratio.toFixed(2)}× | ≤ ${GOALS.p99Ratio.toFixed(2)}× | ${pass(p99Ratio <= GOALS.p99Ratio)} |`,
+    `| throughput, opsbot / bare | ${pct(rpsRatio)} | ≥ ${pct(GOALS.rpsRatio)} | ${pass(rpsRatio >= GOALS.rpsRatio)} |`,
+  ].join('\n');
+}
+
+export function roundsTable(rounds: Round[]): string {
+  const lines = [
+    '| round | app | p50 (ms) | p99 (ms) | max (ms) | acks/s | non-2xx | app CPU | app loop busy | fake Slack CPU |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rounds) {
+    const cpu = (p: ProcStats) => pct(p.cpuMs / p.wallMs);
+    lines.push(
+      `| ${r.round} | ${r.app} | ${ms(r.load.p50)} | ${ms(r.load.p99)} | ${ms(r.load.max)} | ${int(r.load.rps)} | ${r.load.non2xx} | ${cpu(r.proc)} | ${pct(r.proc.elu)} | ${cpu(r.fake)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** What the bot did after its acks: the replies the fake Slack received, and the drain time. */
+export function workTable(rounds: Round[]): string {
+  const lines = [
+    '| round | acks (2xx) | replies posted during load | replies posted in all | failed Web API calls | drain after load (s) | bot RSS (MB) |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rounds.filter((x) => x.app === 'bot')) {
+    lines.push(
+      `| ${r.round} | ${int(r.load.ok2xx)} | ${int(r.postedDuringLoad)} (${pct(r.postedDuringLoad / r.load.ok2xx)}) | ${int(r.postedTotal)} | ${r.failedCalls} | ${(r.drainMs / 1000).toFixed(1)} | ${int(r.proc.rssMB)} |`,
+    );
+  }
+  return lines.join('\n');
+}

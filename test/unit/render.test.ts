@@ -1,0 +1,189 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderReport } from '../../src/slack/render.ts';
+import { renderBlocks } from '../../src/console/render.ts';
+import type { Report } from '../../src/core/report.ts';
+
+type AnyBlock = { type: string; text?: { type: string; text: string }; fields?: Array<{ type: string; text: string }>; elements?: Array<{ type: string; text?: string }> };
+
+/** Every piece of text in the rendered blocks, in order. */
+function texts(blocks: unknown[]): string[] {
+  return (blocks as AnyBlock[]).flatMap((b) => [
+    ...(b.text ? [b.text.text] : []),
+    ...(b.fields ?? []).map((f) => f.text),
+    ...(b.elements ?? []).flatMap((e) => (typeof e.text === 'string' ? [e.text] : [])),
+  ]);
+}
+
+/** Slack refuses messages whose blocks exceed these limits (invalid_blocks). */
+function assertWithinSlackLimits(blocks: unknown[]): void {
+  assert.ok(blocks.length <= 50, `${blocks.length} blocks`);
+  for (const b of blocks as AnyBlock[]) {
+    if (b.text) assert.ok(b.text.text.length <= 3000, `section text of ${b.text.text.length} chars`);
+    if (b.fields) {
+      assert.ok(b.fields.length <= 10, `${b.fields.length} fields`);
+      for (const f of b.fields) assert.ok(f.text.length <= 2000, `field text of ${f.text.length} chars`);
+    }
+    for (const e of b.elements ?? []) if (typeof e.text === 'string') assert.ok(e.text.length <= 3000, `context text of ${e.text.length} chars`);
+  }
+}
+
+describe('slack renderReport', () => {
+  test('escapes <, > and & everywhere the report has text', () => {
+    const nasty = 'a<b>c&d <!channel> <https://evil.example|click>';
+    const { blocks } = renderReport({
+      title: nasty,
+      status: 'warn',
+      summary: nasty,
+      checks: [{ name: nasty, status: 'warn', text: nasty }],
+      fields: [{ label: nasty, value: nasty }],
+      sections: [{ title: nasty, lines: [nasty] }, { title: 'code', lines: [nasty], code: true }],
+      footer: nasty,
+    });
+    const all = texts(blocks);
+    assert.ok(all.length >= 7);
+    for (const t of all) {
+      assert.ok(!t.includes('<!channel>'), `unescaped broadcast in ${t}`);
+      assert.ok(!t.includes('<https://'), `unescaped link in ${t}`);
+      assert.ok(!/&(?!amp;|lt;|gt;)/.test(t), `bare & in ${t}`);
+    }
+    const joined = all.join('\n');
+    assert.ok(joined.includes('a&lt;b&gt;c&amp;d'));
+  });
+
+  test('keeps the channel and user mentions the bot writes itself', () => {
+    const { blocks } = renderReport({ title: '/restart', status: 'crit', summary: 'Use it in <#C123> or ask <@U0ADMIN>; a > b' });
+    const heading = texts(blocks)[0];
+    assert.ok(heading.includes('<#C123>'), heading);
+    assert.ok(heading.includes('<@U0ADMIN>'), heading);
+    assert.ok(heading.includes('a &gt; b'), heading);
+  });
+
+  test('the heading carries the title and the summary', () => {
+    const { blocks } = renderReport({ title: 'Health', status: 'ok', summary: 'all good' });
+    assert.equal(blocks.length, 1);
+    assert.match(texts(blocks)[0], /Health.*all good/);
+  });
+
+  test('long sections are split into blocks under 3000 characters, losing no line, title once', () => {
+    const lines = Array.from({ length: 400 }, (_, i) => `line ${String(i).padStart(3, '0')} ${'x'.repeat(60)}`);
+    const { blocks } = renderReport({ title: 'Logs', status: 'info', sections: [{ title: 'app.log', lines, code: true }] });
+    const body = blocks.slice(1);
+    assert.ok(body.length > 1, 'split into several blocks');
+    assertWithinSlackLimits(blocks);
+    const joined = texts(body).join('\n');
+    for (const l of lines) assert.ok(joined.includes(l), `lost ${l.slice(0, 8)}`);
+    assert.equal(joined.split('app.log').length - 1, 1, 'section title shown once');
+    for (const t of texts(body)) assert.match(t, /```[\s\S]*```$/, 'each chunk is its own code block');
+    const order = lines.map((l) => joined.indexOf(l));
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), 'lines keep their order');
+  });
+
+  test('escaping that lengthens text still stays under the limit', () => {
+    const lines = Array.from({ length: 300 }, () => '<&>'.repeat(20));
+    const { blocks } = renderReport({ title: 'x', status: 'info', sections: [{ title: 'esc', lines }], checks: lines.map((l) => ({ name: l, status: 'ok' as const, text: l })) });
+    assertWithinSlackLimits(blocks);
+  });
+
+  test('one huge line is shortened to fit one block', () => {
+    const { blocks } = renderReport({ title: 'x', status: 'info', sections: [{ title: 's', lines: ['y'.repeat(10_000)] }] });
+    assertWithinSlackLimits(blocks);
+    assert.ok(texts(blocks)[1].includes('y'.repeat(1000)));
+  });
+
+  test('huge summary, field values and footer still fit Slack limits', () => {
+    const big = 'z'.repeat(5000);
+    const { blocks } = renderReport({ title: 'x', status: 'info', summary: big, fields: [{ label: 'f', value: big }], footer: big });
+    assertWithinSlackLimits(blocks);
+  });
+
+  test('never more than 50 blocks, and the cut is said', () => {
+    const sections = Array.from({ length: 120 }, (_, i) => ({ title: `s${i}`, lines: [`line ${i}`] }));
+    const fields = Array.from({ length: 45 }, (_, i) => ({ label: `f${i}`, value: `${i}` }));
+    const { blocks } = renderReport({ title: 'x', status: 'info', sections, fields });
+    assert.equal(blocks.length, 50);
+    assertWithinSlackLimits(blocks);
+    assert.match(texts([blocks[49]]).join(''), /cut/i);
+  });
+
+  test('fields are grouped ten to a block', () => {
+    const fields = Array.from({ length: 23 }, (_, i) => ({ label: `f${i}`, value: `v${i}` }));
+    const { blocks } = renderReport({ title: 'x', status: 'info', fields });
+    const withFields = (blocks as AnyBlock[]).filter((b) => b.fields);
+    assert.deepEqual(withFields.map((b) => b.fields!.length), [10, 10, 3]);
+  });
+
+  test('the fallback text has the title, summary and every check', () => {
+    const report: Report = {
+      title: 'Health',
+      status: 'crit',
+      summary: '1 critical',
+      checks: [
+        { name: 'postgres main', status: 'ok', text: '3 ms' },
+        { name: 'redis cache', status: 'crit', text: 'connection refused' },
+        { name: 'disk /', status: 'warn', text: '85% used' },
+      ],
+    };
+    const { text } = renderReport(report);
+    for (const s of ['Health', '1 critical', 'postgres main', '3 ms', 'redis cache', 'connection refused', 'disk /', '85% used']) {
+      assert.ok(text.includes(s), `fallback lacks ${s}: ${text}`);
+    }
+  });
+});
+
+describe('console renderBlocks', () => {
+  test('shows the text Slack would show, with mrkdwn escaping undone', () => {
+    const { blocks } = renderReport({
+      title: 'Logs',
+      status: 'info',
+      summary: 'a < b & c > d in <#C0OPS>',
+      sections: [{ title: 'app.log', lines: ['if (x < 1 && y > 2)', 'second'], code: true }],
+    });
+    const { text, buttons } = renderBlocks(blocks as never, 'fallback', 1);
+    assert.deepEqual(buttons, []);
+    assert.ok(text.includes('a < b & c > d'), text);
+    assert.ok(text.includes('#C0OPS'), text);
+    assert.ok(!/&(amp|lt|gt);/.test(text), text);
+    assert.ok(!text.includes('*'), `bold markers left in ${text}`);
+    assert.ok(!text.includes('```'), text);
+    assert.match(text, /^ +if \(x < 1 && y > 2\)$/m, 'code lines are indented');
+    assert.match(text, /^ +second$/m);
+  });
+
+  test('without blocks it prints the fallback text', () => {
+    assert.deepEqual(renderBlocks(undefined, 'plain', 1), { text: 'plain', buttons: [] });
+    assert.deepEqual(renderBlocks([], 'plain', 1), { text: 'plain', buttons: [] });
+  });
+
+  test('buttons are numbered from firstButton across action blocks, in order', () => {
+    const blocks = [
+      { type: 'section', text: { type: 'mrkdwn', text: 'Restart *backend*?' } },
+      {
+        type: 'actions',
+        block_id: 'b1',
+        elements: [
+          { type: 'button', action_id: 'approve', value: 'req-1', text: { type: 'plain_text', text: 'Approve' }, confirm: { text: { type: 'plain_text', text: 'Sure?' } } },
+          { type: 'static_select', action_id: 'pick' },
+          { type: 'button', action_id: 'deny', value: 'req-1', text: { type: 'plain_text', text: 'Deny' } },
+        ],
+      },
+      { type: 'actions', block_id: 'b2', elements: [{ type: 'button', action_id: 'details', text: { type: 'plain_text', text: 'Details' } }] },
+    ];
+    const { text, buttons } = renderBlocks(blocks, undefined, 4);
+    assert.deepEqual(buttons.map((b) => b.actionId), ['approve', 'deny', 'details']);
+    assert.deepEqual(buttons[0], { actionId: 'approve', blockId: 'b1', value: 'req-1', text: 'Approve', confirm: 'Sure?' });
+    assert.equal(buttons[2].blockId, 'b2');
+    assert.match(text, /\[4\] Approve/);
+    assert.match(text, /\[5\] Deny/);
+    assert.match(text, /\[6\] Details/);
+    assert.ok(!text.includes('[7]'));
+    assert.match(text, /Restart backend\?/);
+  });
+
+  test('fields show as "label: value", context lines are indented', () => {
+    const { blocks } = renderReport({ title: 't', status: 'info', fields: [{ label: 'Container', value: 'mitong-backend-1' }], footer: 'took 3 s' });
+    const { text } = renderBlocks(blocks as never, undefined, 1);
+    assert.match(text, /^Container: mitong-backend-1$/m);
+    assert.match(text, /^ +took 3 s$/m);
+  });
+});
