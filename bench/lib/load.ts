@@ -54,22 +54,25 @@ export function signedRequest(secret: string, body: string): Record<string, stri
 export async function runLoad(opts: { url: string; secret: string; body: string; seconds: number; connections: number }): Promise<LoadResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
-  const instance = autocannon({
-    url: opts.url,
-    method: 'POST',
-    headers: signedRequest(opts.secret, opts.body),
-    body: opts.body,
-    connections: opts.connections,
-    pipelining: 1,
-    duration: opts.seconds,
-    // Slack gives up after 3 s; an ack slower than 10 s is an error here.
-    timeout: 10,
+  let instance!: autocannon.Instance;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon({
+      url: opts.url,
+      method: 'POST',
+      headers: signedRequest(opts.secret, opts.body),
+      body: opts.body,
+      connections: opts.connections,
+      pipelining: 1,
+      duration: opts.seconds,
+      // Slack gives up after 3 s; an ack slower than 10 s is an error here.
+      timeout: 10,
+    }, (err, result) => (err ? reject(err) : resolve(result)));
   });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
     latencies.push(responseTime);
   });
-  const result = await instance;
+  const result = await finished;
   const sorted = Float64Array.from(latencies).sort();
   const ok2xx = Object.entries(statuses).reduce((n, [code, c]) => (code.startsWith('2') ? n + c : n), 0);
   return {
