@@ -1,6 +1,9 @@
 import type { AnyCommand } from '../src/core/define-command.ts';
+import approvals from './approvals.ts';
+import audit from './audit.ts';
 import health from './health.ts';
 import ops from './ops.ts';
+import restart from './restart.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, ops];
+export const commands: AnyCommand[] = [health, restart, approvals, audit, ops];

@@ -2,12 +2,16 @@ import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bol
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { commands as allCommands } from '../commands/index.ts';
 import { loadConfig, type Env } from './config/load.ts';
+import { ApprovalStore } from './core/approval-store.ts';
+import { ApprovalEngine } from './core/approvals.ts';
 import { AuditLog } from './core/audit.ts';
 import { Dispatcher } from './core/dispatch.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { createMetrics } from './core/metrics.ts';
 import { Rbac } from './core/rbac.ts';
+import { registerApprovalHandlers } from './slack/approval-actions.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
+import { SlackCards } from './slack/cards.ts';
 import { registerHandlers } from './slack/handlers.ts';
 import { opsRoutes } from './slack/routes.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -23,6 +27,7 @@ export type Transport =
 export interface Bot {
   app: App;
   dispatcher: Dispatcher;
+  approvals: ApprovalEngine;
   store: Store;
   targets: Targets;
   log: Logger;
@@ -67,8 +72,11 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     }
     const app = new App({ ...common, receiver });
     const rbac = new Rbac(config, async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], log);
-    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit: new AuditLog(store), rbac, log, metrics });
+    const cards = new SlackCards(app.client);
+    const approvals = new ApprovalEngine({ store: new ApprovalStore(store), config, rbac, cards, commands: allCommands, targets, log });
+    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit: new AuditLog(store), rbac, log, metrics, approvals });
     registerHandlers(app, dispatcher, log);
+    registerApprovalHandlers(app, approvals, log);
 
     let boundPort: number | undefined;
     if (transport.kind === 'http') {
@@ -76,15 +84,18 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
       const addr = server.address();
       boundPort = typeof addr === 'object' && addr ? addr.port : port;
     } else await app.start();
+    // Reports (and closes) what a previous process left running or expired while it was down.
+    await approvals.start();
     log.info({ transport: transport.kind, port: boundPort, config: source, store: store.kind }, 'opsbot started');
 
     let closing: Promise<void> | undefined;
     return {
-      app, dispatcher, store, targets, log, configSource: source, port: boundPort,
+      app, dispatcher, approvals, store, targets, log, configSource: source, port: boundPort,
       close() {
         closing ??= (async () => {
           await app.stop().catch(() => {});
-          await Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+          await Promise.race([Promise.all([dispatcher.idle(), approvals.stop()]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+          await cards.flush();
           await targets.close();
           await store.close();
         })();

@@ -51,7 +51,17 @@ export function signedRequest(secret: string, body: string): Record<string, stri
   };
 }
 
-export async function runLoad(opts: { url: string; secret: string; body: string; seconds: number; connections: number }): Promise<LoadResult> {
+export interface LoadOptions {
+  url: string;
+  secret: string;
+  body: string;
+  seconds: number;
+  connections: number;
+  /** Requests per second across all connections; unset means as fast as the answers come. */
+  rate?: number;
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let instance!: autocannon.Instance;
@@ -64,6 +74,7 @@ export async function runLoad(opts: { url: string; secret: string; body: string;
       connections: opts.connections,
       pipelining: 1,
       duration: opts.seconds,
+      ...(opts.rate ? { overallRate: opts.rate } : {}),
       // Slack gives up after 3 s; an ack slower than 10 s is an error here.
       timeout: 10,
     }, (err, result) => (err ? reject(err) : resolve(result)));

@@ -1,6 +1,7 @@
 /** Markdown tables for the ack-latency benchmark. */
 import type { ProcStats } from './child.ts';
 import { median, type LoadResult } from './load.ts';
+import type { CpuWindow } from './machine.ts';
 
 export type AppName = 'bare' | 'bot';
 
@@ -12,6 +13,10 @@ export interface Round {
   proc: ProcStats;
   /** The fake Slack's process during the load window. */
   fake: ProcStats;
+  /** The load generator (this process), the benchmark's processes and the machine during the load window. */
+  cpu: CpuWindow;
+  /** Cores used by other work on the machine just before the round (see waitForQuiet). */
+  othersBefore: number;
   /** Replies the fake Slack received: during the load window, and once the app was idle again. */
   postedDuringLoad: number;
   postedTotal: number;
@@ -66,15 +71,33 @@ export function headline(bare: Summary, bot: Summary, rounds: number): string {
   ].join('\n');
 }
 
+const cores = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
 export function roundsTable(rounds: Round[]): string {
   const lines = [
-    '| round | app | p50 (ms) | p99 (ms) | max (ms) | acks/s | non-2xx | app CPU | app loop busy | fake Slack CPU |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| round | app | p50 (ms) | p99 (ms) | max (ms) | acks/s | non-2xx | other load before / during (cores) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rounds) {
-    const cpu = (p: ProcStats) => pct(p.cpuMs / p.wallMs);
     lines.push(
-      `| ${r.round} | ${r.app} | ${ms(r.load.p50)} | ${ms(r.load.p99)} | ${ms(r.load.max)} | ${int(r.load.rps)} | ${r.load.non2xx} | ${cpu(r.proc)} | ${pct(r.proc.elu)} | ${cpu(r.fake)} |`,
+      `| ${r.round} | ${r.app} | ${ms(r.load.p50)} | ${ms(r.load.p99)} | ${ms(r.load.max)} | ${int(r.load.rps)} | ${r.load.non2xx} | ${cores(r.othersBefore)} / ${cores(r.cpu.others)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Where the CPU went in each round, in cores (1.00 = one core busy for the whole round). */
+export function cpuTable(rounds: Round[]): string {
+  const lines = [
+    '| round | app | app process | app event loop busy | fake Slack | load generator | PostgreSQL + Redis | whole benchmark | other processes |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rounds) {
+    const app = r.proc.cpuMs / r.proc.wallMs;
+    const fake = r.fake.cpuMs / r.fake.wallMs;
+    const servers = r.cpu.ours - app - fake - r.cpu.self;
+    lines.push(
+      `| ${r.round} | ${r.app} | ${cores(app)} | ${pct(r.proc.elu)} | ${cores(fake)} | ${cores(r.cpu.self)} | ${cores(Math.max(0, servers))} | ${cores(r.cpu.ours)} | ${cores(r.cpu.others)} |`,
     );
   }
   return lines.join('\n');

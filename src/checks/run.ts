@@ -3,12 +3,13 @@ import { errorMessage } from '../core/errors.ts';
 import type { CheckLine, Section } from '../core/report.ts';
 import { TimeoutError, withTimeout } from '../core/timeout.ts';
 import type { Targets } from '../targets/types.ts';
+import { evaluateContainers } from './containers.ts';
 import { evaluateHost } from './host.ts';
 import { evaluatePostgres } from './postgres.ts';
 import { evaluateRedis } from './redis.ts';
 import type { CheckResult, Evaluate } from './types.ts';
 
-export const CHECK_KINDS = ['postgres', 'redis', 'host'] as const;
+export const CHECK_KINDS = ['postgres', 'redis', 'host', 'containers'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 export interface CheckRun {
@@ -55,6 +56,15 @@ export async function runChecks(targets: Targets, config: Config, kinds: readonl
   if (kinds.includes('host')) {
     for (const t of targets.hosts.values()) {
       jobs.push(runOne({ kind: 'host', name: t.name, where: t.where, health: () => t.health() }, evaluateHost, config, timeout(config.targets.hosts[t.name]?.timeout)));
+    }
+  }
+  if (kinds.includes('containers')) {
+    for (const t of targets.docker.values()) {
+      const cfg = config.targets.docker[t.name];
+      const health = async () => ({ project: cfg?.project, containers: await t.list() });
+      // list() makes one call plus one inspect per container, each bounded by the target's timeout;
+      // this bound keeps the whole check within it too.
+      jobs.push(runOne({ kind: 'containers', name: t.name, where: t.where, health }, evaluateContainers, config, timeout(cfg?.timeout)));
     }
   }
   const results = await Promise.all(jobs);

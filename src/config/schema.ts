@@ -45,6 +45,9 @@ const service = z.object({
   host: name.optional(),
   port: z.number().int().min(1).max(65535).optional(),
   logs: z.object({ app: z.string().optional(), error: z.string().optional() }).prefault({}),
+  // /restart: how long docker waits for a clean stop, and how long we wait for running/healthy.
+  stop_timeout: duration.prefault('10s'),
+  ready_timeout: duration.prefault('60s'),
 });
 
 /** A permission is either a list of roles or { roles, channels }; both mean "who may, and where". */
@@ -77,6 +80,8 @@ export const configSchema = z.object({
       pg_longest_transaction: durationLevel('5m', '30m'),
       redis_memory_percent: level(80, 95),
       redis_evicted_keys: level(1, 10000),
+      /** A running container started this recently after an earlier stop or crash is a warning. */
+      container_recent_restart: duration.prefault('5m'),
     }).prefault({}),
   }).prefault({}),
   targets: z.object({
@@ -90,6 +95,11 @@ export const configSchema = z.object({
   approvals: z.object({
     ttl: duration.prefault('30m'),
     rules: z.record(name, z.object({ approvers: z.array(name).min(1), count: z.number().int().positive().default(1) })).default({}),
+    // How often expired requests are closed and abandoned executions marked interrupted.
+    sweep_interval: duration.prefault('30s'),
+    // A running action renews its lease; one not renewed for this long belongs to a dead process.
+    lease: duration.prefault('30s'),
+    break_glass: z.object({ enabled: z.boolean().default(false), roles: z.array(name).default([]) }).prefault({}),
   }).prefault({}),
   backups: z.object({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
 }).strict();
@@ -119,6 +129,8 @@ export function crossReferenceIssues(input: unknown): Issue[] {
   for (const [rule, def] of entries(rules)) {
     if (isObj(def)) list(def.approvers).forEach(unknownRole(['approvals', 'rules', rule, 'approvers']));
   }
+  const breakGlass = isObj(doc.approvals) && isObj(doc.approvals.break_glass) ? doc.approvals.break_glass : {};
+  list(breakGlass.roles).forEach(unknownRole(['approvals', 'break_glass', 'roles']));
   for (const [svc, def] of entries(doc.services)) {
     if (!isObj(def)) continue;
     for (const [key, kind] of [['docker', 'docker'], ['host', 'hosts']] as const) {

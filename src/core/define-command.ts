@@ -2,6 +2,9 @@ import type { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
 import type { Logger } from './log.ts';
+import type { ApprovalRequest } from './approval-store.ts';
+import type { AuditRow } from './audit.ts';
+import type { Plan } from './plan.ts';
 import type { Report } from './report.ts';
 
 export interface CommandContext<A> {
@@ -14,6 +17,21 @@ export interface CommandContext<A> {
   log: Logger;
   /** The commands this caller may run (for help texts). */
   allowedCommands(): Promise<AnyCommand[]>;
+  /** Pending approval requests this caller may approve, deny or cancel. */
+  actionableApprovals(): Promise<ApprovalRequest[]>;
+  /** Recent audit events, newest first. */
+  recentAudit(opts: { limit?: number; actor?: string }): Promise<AuditRow[]>;
+}
+
+/** What an approved plan runs with: the same executors, plus a way to report progress on the card. */
+export interface ExecContext {
+  requestId: string;
+  requester: string;
+  config: Config;
+  targets: Targets;
+  log: Logger;
+  /** Shown on the approval card as the current step ("restarting…"); updates are coalesced. */
+  progress(text: string): Promise<void>;
 }
 
 export interface CommandDef<S extends z.ZodObject> {
@@ -26,13 +44,23 @@ export interface CommandDef<S extends z.ZodObject> {
   positionals?: Array<keyof z.output<S> & string>;
   /** The argument schema; a function when valid values come from config (e.g. service names). */
   args: S | ((config: Config) => S);
-  /** Destructive commands need a permission entry (or admin) and, later, approval. */
+  /**
+   * Destructive commands need a permission entry (or admin) and go plan → approval → execute;
+   * they also take --dry-run and --break-glass "reason", added by the dispatcher.
+   */
   destructive?: boolean;
   /** Key in config.permissions; defaults to the command name. */
   permission?: string;
   /** Replies visible to the whole channel (default) or only to the caller. */
   visibility?: 'channel' | 'ephemeral';
-  run(ctx: CommandContext<z.output<S>>): Promise<Report>;
+  /** Read-only commands: do the work and report. */
+  run?(ctx: CommandContext<z.output<S>>): Promise<Report>;
+  /** Destructive commands: compute the exact plan against the live system, changing nothing. */
+  plan?(ctx: CommandContext<z.output<S>>): Promise<Plan>;
+  /** Re-checked right before execution; a returned reason stops the plan from running. */
+  precheck?(ctx: ExecContext, plan: Plan): Promise<string | undefined>;
+  /** Runs the approved plan, exactly as approved. */
+  execute?(ctx: ExecContext, plan: Plan): Promise<Report>;
 }
 
 export type AnyCommand = CommandDef<z.ZodObject>;

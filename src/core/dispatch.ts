@@ -1,10 +1,11 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
 import { parseArgs } from './args.ts';
+import type { ApprovalEngine } from './approvals.ts';
 import type { AuditLog } from './audit.ts';
 import type { AnyCommand, CommandContext } from './define-command.ts';
-import { UserError, errorMessage, newRef } from './errors.ts';
+import { InternalError, UserError, errorMessage, newRef } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -37,7 +38,12 @@ export interface DispatcherDeps {
   rbac: Rbac;
   log: Logger;
   metrics: Metrics;
+  /** Needed by destructive commands; absent in setups that have none. */
+  approvals?: ApprovalEngine;
 }
+
+/** Flags every destructive command takes; the dispatcher, not the command, acts on them. */
+const DESTRUCTIVE_FLAGS = { dryRun: z.boolean().default(false), breakGlass: z.string().optional() };
 
 type Verdict = { ok: true } | { ok: false; reason: string };
 
@@ -118,8 +124,9 @@ export class Dispatcher {
     }
     const verdict = await this.authorize(cmd, inv.user, inv.channel);
     if (!verdict.ok) throw new Denied(verdict.reason);
-    const schema = typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args;
-    const args = parseArgs(inv.text, { schema: schema as z.ZodObject, positionals: cmd.positionals ?? [], usage: cmd.usage });
+    const base = (typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args) as z.ZodObject;
+    const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
+    const args = parseArgs(inv.text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }) as Record<string, unknown>;
     const ctx: CommandContext<unknown> = {
       args,
       user: inv.user,
@@ -128,9 +135,36 @@ export class Dispatcher {
       targets: this.deps.targets,
       log: this.deps.log.child({ command: name, user: inv.user }),
       allowedCommands: () => this.allowedFor(inv.user, inv.channel),
+      actionableApprovals: async () => (this.deps.approvals ? this.deps.approvals.actionableFor(inv.user) : []),
+      recentAudit: (opts) => this.deps.audit.recent(opts),
     };
+    if (cmd.destructive) return this.destructive(cmd, ctx, inv);
+    if (!cmd.run) throw new InternalError('command_without_run', `/${name} defines no run()`);
     const report = await cmd.run(ctx as CommandContext<never>);
     return { report, ephemeral: cmd.visibility === 'ephemeral' };
+  }
+
+  /** Plan first, against the live system; then a dry-run report, or a request for approval. */
+  private async destructive(cmd: AnyCommand, ctx: CommandContext<unknown>, inv: Invocation): Promise<Reply> {
+    const { dryRun, breakGlass, ...args } = ctx.args as { dryRun: boolean; breakGlass?: string };
+    if (!cmd.plan || !cmd.execute) throw new InternalError('destructive_without_plan', `/${cmd.name} must define plan() and execute()`);
+    const plan = await cmd.plan({ ...ctx, args } as CommandContext<never>);
+    if (dryRun) {
+      return {
+        ephemeral: true,
+        report: {
+          title: `/${cmd.name} ${inv.text}`.trim(),
+          status: 'info',
+          summary: 'Dry run: this is the plan. Nothing was changed.',
+          sections: [{ title: 'Plan', lines: [plan.summary, ...plan.steps.map((s, i) => `${i + 1}. ${s}`)] }],
+          fields: [{ label: 'Risk', value: `${plan.risk}${plan.riskNote ? `: ${plan.riskNote}` : ''}` }],
+        },
+      };
+    }
+    if (!this.deps.approvals) throw new InternalError('approvals_unavailable', 'no approval engine configured');
+    const argsText = inv.text.replace(/--break-glass(?:=|\s+)(?:"[^"]*"|'[^']*'|\S+)/, '').replace(/\s+/g, ' ').trim();
+    const report = await this.deps.approvals.request(cmd, { user: inv.user, channel: inv.channel, argsText, plan, breakGlass });
+    return { report, ephemeral: true };
   }
 
   async allowedFor(user: string, channel: string): Promise<AnyCommand[]> {

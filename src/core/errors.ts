@@ -15,6 +15,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A target that cannot be reached (socket missing, connection refused, no answer in time).
+ * A UserError, so the user sees what is down and the bot carries on serving other commands.
+ */
+export class UnavailableError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnavailableError';
+  }
+}
+
 /** An internal failure with a stable code, so logs and alerts can group it. */
 export class InternalError extends Error {
   constructor(readonly code: string, message: string, options?: { cause?: unknown }) {

@@ -13,6 +13,18 @@ export interface Section {
   lines: string[];
   /** Shown as preformatted text (tables, log lines). */
   code?: boolean;
+  /** Buttons that belong to this section (e.g. one request in a list). */
+  actions?: Action[];
+}
+
+/** A button. `id` is the action_id the click comes back with, `value` what it acts on. */
+export interface Action {
+  id: string;
+  label: string;
+  value: string;
+  style?: 'primary' | 'danger';
+  /** Asked before the click counts (Slack shows a confirm dialog). */
+  confirm?: { title: string; text: string; confirm: string; deny: string };
 }
 
 export interface Report {
@@ -23,6 +35,7 @@ export interface Report {
   sections?: Section[];
   fields?: Array<{ label: string; value: string }>;
   footer?: string;
+  actions?: Action[];
 }
 
 const ORDER: Record<Status, number> = { info: 0, ok: 1, warn: 2, crit: 3 };

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { STATUS_ICON, type Report } from '../core/report.ts';
+import { STATUS_ICON, type Action, type Report } from '../core/report.ts';
 
 // Slack's limits: 3000 characters per section text, 50 blocks per message.
 const MAX_TEXT = 2900;
@@ -31,6 +31,29 @@ function chunk(lines: string[], limit = MAX_TEXT): string[] {
 
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 
+function actionsBlock(actions: Action[]): KnownBlock {
+  return {
+    type: 'actions',
+    elements: actions.map((a) => ({
+      type: 'button',
+      action_id: a.id,
+      value: a.value,
+      text: { type: 'plain_text', text: a.label },
+      ...(a.style ? { style: a.style } : {}),
+      ...(a.confirm
+        ? {
+            confirm: {
+              title: { type: 'plain_text', text: a.confirm.title },
+              text: { type: 'mrkdwn', text: escapeMrkdwn(a.confirm.text) },
+              confirm: { type: 'plain_text', text: a.confirm.confirm },
+              deny: { type: 'plain_text', text: a.confirm.deny },
+            },
+          }
+        : {}),
+    })),
+  };
+}
+
 /** A Report as Block Kit plus the plain-text fallback Slack shows in notifications. */
 export function renderReport(report: Report): { text: string; blocks: KnownBlock[] } {
   const blocks: KnownBlock[] = [];
@@ -55,7 +78,9 @@ export function renderReport(report: Report): { text: string; blocks: KnownBlock
       const title = i === 0 ? `*${escapeMrkdwn(s.title)}*\n` : '';
       blocks.push(section(s.code ? `${title}\`\`\`${piece}\`\`\`` : `${title}${piece}`));
     });
+    if (s.actions?.length) blocks.push(actionsBlock(s.actions));
   }
+  if (report.actions?.length) blocks.push(actionsBlock(report.actions));
   if (report.footer) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(report.footer) }] });
   if (blocks.length > MAX_BLOCKS) {
     blocks.splice(MAX_BLOCKS - 1, blocks.length, { type: 'context', elements: [{ type: 'mrkdwn', text: '… output cut to fit one message' }] });

@@ -19,6 +19,23 @@ export function createPgStore(url: string): Store {
     kind: 'postgres',
     query: base.query,
     exec: base.exec,
+    async transaction(fn) {
+      const client = await pool.connect();
+      let failure: Error | undefined;
+      try {
+        await client.query('begin');
+        const result = await fn(wrap(client));
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        failure = err as Error;
+        await client.query('rollback').catch(() => {});
+        throw err;
+      } finally {
+        // A connection that failed mid-transaction is discarded rather than reused.
+        client.release(failure && !(failure as { code?: string }).code ? failure : undefined);
+      }
+    },
     async session(fn) {
       const client = await pool.connect();
       try {

@@ -14,6 +14,18 @@ export async function createPgliteStore(dataDir: string): Promise<Store> {
     async exec(sql: string) {
       await db.exec(sql);
     },
+    async transaction(fn) {
+      return db.transaction(async (tx) =>
+        fn({
+          async query<T>(sql: string, params?: unknown[]) {
+            return (await tx.query<T>(sql, params)).rows;
+          },
+          async exec(sql: string) {
+            await tx.exec(sql);
+          },
+        }),
+      );
+    },
     // PGlite has exactly one connection, so every call is already one session.
     session: (fn) => fn(store),
     async ping() {

@@ -9,6 +9,11 @@ export interface Queryable {
 /** The bot's own state: audit events now, approvals and incidents later. */
 export interface Store extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * State transitions and their audit rows go through here so neither happens without the other.
+   */
+  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** Runs `fn` on a single connection (session-level locks need that). */
   session<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;

@@ -1,8 +1,9 @@
 import type { Config } from '../config/schema.ts';
+import { DockerTarget } from './docker.ts';
 import { LocalHost } from './local-host.ts';
 import { PostgresTarget } from './postgres.ts';
 import { RedisTarget } from './redis.ts';
-import type { HostExecutor, PostgresExecutor, RedisExecutor, Targets } from './types.ts';
+import type { DockerExecutor, HostExecutor, PostgresExecutor, RedisExecutor, Targets } from './types.ts';
 
 export type * from './types.ts';
 
@@ -12,15 +13,18 @@ export function createTargets(config: Config): Targets {
   const postgres = new Map<string, PostgresExecutor>();
   const redis = new Map<string, RedisExecutor>();
   const hosts = new Map<string, HostExecutor>();
+  const docker = new Map<string, DockerExecutor>();
   for (const [name, t] of Object.entries(config.targets.postgres)) postgres.set(name, new PostgresTarget(name, t.url, t.timeout ?? timeout));
   for (const [name, t] of Object.entries(config.targets.redis)) redis.set(name, new RedisTarget(name, t.url, t.timeout ?? timeout));
+  for (const [name, t] of Object.entries(config.targets.docker)) docker.set(name, new DockerTarget(name, t, timeout));
   if (config.targets.local) hosts.set('local', new LocalHost(timeout));
   return {
     postgres,
     redis,
     hosts,
+    docker,
     async close() {
-      const all = [...postgres.values(), ...redis.values(), ...hosts.values()];
+      const all = [...postgres.values(), ...redis.values(), ...hosts.values(), ...docker.values()];
       await Promise.allSettled(all.map((t) => t.close()));
     },
   };

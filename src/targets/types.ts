@@ -76,6 +76,7 @@ export interface Targets {
   postgres: Map<string, PostgresExecutor>;
   redis: Map<string, RedisExecutor>;
   hosts: Map<string, HostExecutor>;
+  docker: Map<string, DockerExecutor>;
   close(): Promise<void>;
 }
 
@@ -91,27 +92,46 @@ export interface ContainerInfo {
   /** healthy | unhealthy | starting, or undefined without a healthcheck. */
   health?: string;
   restartCount: number;
+  /** null when never started (Docker's zero time). */
   startedAt: Date | null;
+  /** null when it has never stopped; set after any stop, including a manual restart. */
   finishedAt: Date | null;
+  /** The last exit code while exited, dead or restarting; null otherwise (0 would mislead). */
   exitCode: number | null;
   /** The container's configured command (Path + Args), for diagnostics. */
   command: string[];
 }
 
+/**
+ * Docker Engine API. Every call is bounded by the target's timeout; an engine that cannot be
+ * reached (socket missing, refused, no answer) throws UnavailableError. Operations on a container
+ * that does not exist throw UserError (inspect returns null instead).
+ */
 export interface DockerExecutor {
   readonly name: string;
   /** e.g. docker:local (unix:///var/run/docker.sock) */
   readonly where: string;
-  /** Containers of the configured compose project (all when none is configured), running or not. */
+  /** Containers of the configured compose project (all when none is configured), running or not; sorted by name. */
   list(): Promise<ContainerInfo[]>;
   /** One container by name or id; null when it does not exist. */
   inspect(nameOrId: string): Promise<ContainerInfo | null>;
+  /** stopTimeoutSec: seconds before SIGKILL, default 10 (Docker's own default). */
   restart(id: string, opts?: { stopTimeoutSec?: number }): Promise<void>;
+  /** Stopping a stopped container is a no-op. */
   stop(id: string, opts?: { stopTimeoutSec?: number }): Promise<void>;
+  /** Starting a running container is a no-op. */
   start(id: string): Promise<void>;
-  /** The last lines of stdout+stderr, demultiplexed, capped. */
+  /**
+   * The last `tail` lines (default 200) of stdout+stderr in order, demultiplexed. sinceSec: only
+   * lines from the last N seconds. Over maxBytes (default 64 KiB) the newest lines are kept, after
+   * a first line "… [output cut at N bytes]".
+   */
   logs(id: string, opts?: { tail?: number; sinceSec?: number; maxBytes?: number }): Promise<string>;
-  /** Polls until running (and healthy when it has a healthcheck) or the deadline passes. */
+  /**
+   * Polls until running (and healthy when it has a healthcheck, and started after startedAfter
+   * when given) or until deadlineMs (a duration from the call) has passed; not ready is a result
+   * (ready=false, info = last seen state), never an exception. pollMs defaults to 500.
+   */
   waitReady(id: string, opts: { deadlineMs: number; pollMs?: number; startedAfter?: Date }): Promise<{ ready: boolean; info: ContainerInfo | null; waitedMs: number }>;
   close(): Promise<void>;
 }

@@ -182,16 +182,16 @@ describe('invalid config', () => {
       loadConfigFile(configFile('locale: fr\nrate_limit: { requests_per_minute: -1 }\n'), {});
       assert.fail('expected a ConfigError');
     } catch (err) {
-      assert.ok(err instanceof ConfigError);
+      assert.ok(err instanceof ConfigError, String(err));
       assert.equal(err.problems.length, 2);
       assert.match(err.message, /opsbot\.yaml/);
-      for (const p of err.problems) assert.ok(err.message.includes(p));
+      for (const p of err.problems) assert.ok(err.message.includes(p), `message lacks ${p}`);
     }
   });
 
   test('YAML syntax errors are a ConfigError with a line number', () => {
     const problems = problemsOf(() => loadConfigFile(configFile('roles:\n  operator: [U1\nlocale: en\n'), {}));
-    assert.ok(problems.length > 0);
+    assert.ok(problems.length > 0, 'no problems listed');
     assert.ok(problems.some((p) => /line \d+/.test(p)), problems.join(' | '));
   });
 

@@ -41,14 +41,14 @@ describe('slack renderReport', () => {
       footer: nasty,
     });
     const all = texts(blocks);
-    assert.ok(all.length >= 7);
+    assert.ok(all.length >= 6, `only ${all.length} texts`);
     for (const t of all) {
       assert.ok(!t.includes('<!channel>'), `unescaped broadcast in ${t}`);
       assert.ok(!t.includes('<https://'), `unescaped link in ${t}`);
       assert.ok(!/&(?!amp;|lt;|gt;)/.test(t), `bare & in ${t}`);
     }
     const joined = all.join('\n');
-    assert.ok(joined.includes('a&lt;b&gt;c&amp;d'));
+    assert.ok(joined.includes('a&lt;b&gt;c&amp;d'), joined);
   });
 
   test('keeps the channel and user mentions the bot writes itself', () => {
@@ -88,7 +88,7 @@ describe('slack renderReport', () => {
   test('one huge line is shortened to fit one block', () => {
     const { blocks } = renderReport({ title: 'x', status: 'info', sections: [{ title: 's', lines: ['y'.repeat(10_000)] }] });
     assertWithinSlackLimits(blocks);
-    assert.ok(texts(blocks)[1].includes('y'.repeat(1000)));
+    assert.ok(texts(blocks)[1].includes('y'.repeat(1000)), 'the start of the line is kept');
   });
 
   test('huge summary, field values and footer still fit Slack limits', () => {
@@ -176,7 +176,7 @@ describe('console renderBlocks', () => {
     assert.match(text, /\[4\] Approve/);
     assert.match(text, /\[5\] Deny/);
     assert.match(text, /\[6\] Details/);
-    assert.ok(!text.includes('[7]'));
+    assert.ok(!text.includes('[7]'), text);
     assert.match(text, /Restart backend\?/);
   });
 

@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import type { Queryable, Store } from '../store/types.ts';
+import { AuditLog } from './audit.ts';
+import type { Plan } from './plan.ts';
+
+export type ApprovalState = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'interrupted' | 'denied' | 'cancelled' | 'expired';
+
+export interface ApprovalRequest {
+  id: string;
+  command: string;
+  args_text: string;
+  plan: Plan;
+  plan_hash: string;
+  requester: string;
+  channel: string;
+  card_channel: string | null;
+  card_ts: string | null;
+  rule: string;
+  approver_roles: string[];
+  approvals_needed: number;
+  state: ApprovalState;
+  break_glass: string | null;
+  reason: string | null;
+  decided_by: string | null;
+  runner: string | null;
+  result: { summary?: string; lines?: string[]; status?: string } | null;
+  created_at: Date;
+  expires_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  /** Who has approved so far, oldest first (joined from approval_votes). */
+  approvers: string[];
+}
+
+export type NewRequest = Pick<ApprovalRequest, 'command' | 'args_text' | 'plan' | 'plan_hash' | 'requester' | 'channel' | 'rule' | 'approver_roles' | 'approvals_needed'> & {
+  ttlMs: number;
+  breakGlass?: string;
+};
+
+const SELECT = `select r.*, coalesce((select json_agg(v.approver order by v.at, v.approver) from approval_votes v where v.request_id = r.id), '[]'::json) as approvers
+  from approval_requests r`;
+
+/**
+ * The state machine in SQL. Each transition is one conditional UPDATE inside a transaction that
+ * also writes its audit row: a transition that cannot be audited does not happen, and of many
+ * concurrent callers exactly one gets the row back.
+ */
+export class ApprovalStore {
+  constructor(private readonly store: Store) {}
+
+  async get(id: string, q: Queryable = this.store): Promise<ApprovalRequest | undefined> {
+    return (await q.query<ApprovalRequest>(`${SELECT} where r.id = $1`, [id]))[0];
+  }
+
+  async create(req: NewRequest): Promise<ApprovalRequest> {
+    const id = `r-${randomBytes(3).toString('hex')}`;
+    return this.store.transaction(async (q) => {
+      await q.query(
+        `insert into approval_requests (id, command, args_text, plan, plan_hash, requester, channel, rule, approver_roles, approvals_needed, break_glass, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + $12 * interval '1 millisecond')`,
+        [id, req.command, req.args_text, JSON.stringify(req.plan), req.plan_hash, req.requester, req.channel, req.rule, JSON.stringify(req.approver_roles), req.approvals_needed, req.breakGlass ?? null, req.ttlMs],
+      );
+      await audit(q, req.requester, req.channel, id, req.command, req.breakGlass ? 'break_glass' : 'requested', { plan: req.plan.summary, reason: req.breakGlass });
+      return (await this.get(id, q))!;
+    });
+  }
+
+  async setCard(id: string, channel: string, ts: string): Promise<void> {
+    await this.store.query('update approval_requests set card_channel = $2, card_ts = $3 where id = $1', [id, channel, ts]);
+  }
+
+  /**
+   * Records a vote; when enough distinct approvers have voted, moves pending → approved.
+   * Returns the request as it stands and whether this vote was the deciding one.
+   */
+  async vote(id: string, approver: string, leaseMs: number): Promise<{ request: ApprovalRequest; counted: boolean; approvedNow: boolean }> {
+    return this.store.transaction(async (q) => {
+      const inserted = await q.query(
+        `insert into approval_votes (request_id, approver)
+         select id, $2 from approval_requests where id = $1 and state = 'pending' and expires_at > now() and requester <> $2
+         on conflict do nothing returning approver`,
+        [id, approver],
+      );
+      const command = (await q.query<{ command: string }>('select command from approval_requests where id = $1', [id]))[0]?.command ?? null;
+      if (inserted.length) await audit(q, approver, null, id, command, 'approve_vote', {});
+      const approved = await q.query(
+        `update approval_requests r set state = 'approved', decided_by = $2, updated_at = now(), lease_until = now() + $3 * interval '1 millisecond'
+         where r.id = $1 and r.state = 'pending' and r.expires_at > now()
+           and (select count(*) from approval_votes v where v.request_id = r.id) >= r.approvals_needed
+         returning id`,
+        [id, approver, leaseMs],
+      );
+      if (approved.length) await audit(q, approver, null, id, command, 'approved', {});
+      return { request: (await this.get(id, q))!, counted: inserted.length > 0, approvedNow: approved.length > 0 };
+    });
+  }
+
+  /** Break-glass: the requester approves their own request; allowed only when it was created as such. */
+  async approveBreakGlass(id: string, user: string, leaseMs: number): Promise<ApprovalRequest | undefined> {
+    return this.transition(id, user, `state = 'approved', decided_by = $2, lease_until = now() + $3 * interval '1 millisecond'`, `state = 'pending' and break_glass is not null and requester = $2`, [leaseMs], 'approved_break_glass');
+  }
+
+  /** approved → running, claimed by one runner with a lease it must keep renewing. */
+  async start(id: string, runner: string, leaseMs: number): Promise<ApprovalRequest | undefined> {
+    return this.transition(id, runner, `state = 'running', runner = $2, started_at = now(), lease_until = now() + $3 * interval '1 millisecond'`, `state = 'approved'`, [leaseMs], 'started');
+  }
+
+  async heartbeat(id: string, runner: string, leaseMs: number): Promise<void> {
+    await this.store.query(`update approval_requests set lease_until = now() + $3 * interval '1 millisecond' where id = $1 and state = 'running' and runner = $2`, [id, runner, leaseMs]);
+  }
+
+  async finish(id: string, runner: string, state: 'succeeded' | 'failed', result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
+    return this.transition(id, runner, `state = $3, result = $4, finished_at = now()`, `state = 'running' and runner = $2`, [state, JSON.stringify(result)], state);
+  }
+
+  async deny(id: string, user: string, reason: string): Promise<ApprovalRequest | undefined> {
+    return this.transition(id, user, `state = 'denied', decided_by = $2, reason = $3, finished_at = now()`, `state = 'pending' and expires_at > now()`, [reason], 'denied');
+  }
+
+  async cancel(id: string, user: string): Promise<ApprovalRequest | undefined> {
+    return this.transition(id, user, `state = 'cancelled', decided_by = $2, finished_at = now()`, `state = 'pending' and requester = $2`, [], 'cancelled');
+  }
+
+  /** Closes pending requests past their TTL; returns them so their cards can be updated. */
+  async expireDue(): Promise<ApprovalRequest[]> {
+    return this.sweep(`state = 'expired', finished_at = now()`, `state = 'pending' and expires_at <= now()`, 'expired');
+  }
+
+  /** Approved or running requests whose runner stopped renewing its lease (the process died). */
+  async interruptStale(): Promise<ApprovalRequest[]> {
+    return this.sweep(`state = 'interrupted', finished_at = now()`, `state in ('approved', 'running') and lease_until < now()`, 'interrupted');
+  }
+
+  async open(): Promise<ApprovalRequest[]> {
+    return this.store.query<ApprovalRequest>(`${SELECT} where r.state = 'pending' and r.expires_at > now() order by r.created_at`);
+  }
+
+  private async transition(id: string, actor: string, set: string, where: string, extra: unknown[], outcome: string): Promise<ApprovalRequest | undefined> {
+    return this.store.transaction(async (q) => {
+      const rows = await q.query<{ command: string }>(`update approval_requests set ${set}, updated_at = now() where id = $1 and ${where} returning command`, [id, actor, ...extra]);
+      if (!rows.length) return undefined;
+      await audit(q, actor, null, id, rows[0].command, outcome, {});
+      return this.get(id, q);
+    });
+  }
+
+  private async sweep(set: string, where: string, outcome: string): Promise<ApprovalRequest[]> {
+    return this.store.transaction(async (q) => {
+      const rows = await q.query<{ id: string; command: string }>(`update approval_requests set ${set}, updated_at = now() where ${where} returning id, command`);
+      const out: ApprovalRequest[] = [];
+      for (const { id, command } of rows) {
+        await audit(q, 'opsbot', null, id, command, outcome, {});
+        out.push((await this.get(id, q))!);
+      }
+      return out;
+    });
+  }
+}
+
+/** Audit rows for approval steps: the request's command, its id as args, outcome "approval.<step>". */
+async function audit(q: Queryable, actor: string, channel: string | null, id: string, command: string | null, outcome: string, detail: Record<string, unknown>): Promise<void> {
+  await new AuditLog(q).record({ actor, channel: channel ?? undefined, command: command ?? 'approval', args: id, outcome: `approval.${outcome}`, detail });
+}

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/schema.ts';
+import type { Targets } from '../targets/types.ts';
+import { approvalCard } from './approval-card.ts';
+import { ApprovalStore, type ApprovalRequest } from './approval-store.ts';
+import type { AnyCommand, ExecContext } from './define-command.ts';
+import { UserError, errorMessage } from './errors.ts';
+import type { Logger } from './log.ts';
+import { hashPlan, type Plan } from './plan.ts';
+import type { Rbac } from './rbac.ts';
+import { redactText } from './redact.ts';
+import type { Report } from './report.ts';
+
+/** Where cards live. The Slack implementation coalesces updates to one a second per card. */
+export interface CardSink {
+  post(channel: string, report: Report): Promise<{ channel: string; ts: string }>;
+  update(channel: string, ts: string, report: Report): Promise<void>;
+}
+
+export interface ApprovalDeps {
+  store: ApprovalStore;
+  config: Config;
+  rbac: Rbac;
+  cards: CardSink;
+  commands: AnyCommand[];
+  targets: Targets;
+  log: Logger;
+}
+
+/**
+ * The approval flow for destructive commands: request → votes → exactly one execution of the
+ * approved plan, with the card kept up to date. State lives in the store, so replicas and
+ * restarts see the same requests.
+ */
+export class ApprovalEngine {
+  /** Identifies this process as the runner of what it executes (for leases). */
+  readonly runnerId = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly running = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly commands: Map<string, AnyCommand>;
+
+  constructor(private readonly deps: ApprovalDeps) {
+    this.commands = new Map(deps.commands.map((c) => [c.name, c]));
+  }
+
+  private get settings() {
+    return this.deps.config.approvals;
+  }
+
+  rule(command: string): { name: string; approvers: string[]; count: number } {
+    const rule = this.settings.rules[command];
+    return rule ? { name: command, ...rule } : { name: 'default', approvers: ['approver', 'admin'], count: 1 };
+  }
+
+  /** Posts the approval card for a plan; returns the requester's (private) confirmation. */
+  async request(cmd: AnyCommand, p: { user: string; channel: string; argsText: string; plan: Plan; breakGlass?: string }): Promise<Report> {
+    if (p.breakGlass !== undefined) await this.checkBreakGlass(cmd, p.user, p.breakGlass);
+    const rule = this.rule(cmd.name);
+    let req = await this.deps.store.create({
+      command: cmd.name, args_text: p.argsText, plan: p.plan, plan_hash: hashPlan(p.plan), requester: p.user, channel: p.channel,
+      rule: rule.name, approver_roles: rule.approvers, approvals_needed: rule.count, ttlMs: this.settings.ttl, breakGlass: p.breakGlass,
+    });
+    const cardChannel = this.deps.config.channels.approvals ?? p.channel;
+    const card = await this.deps.cards.post(cardChannel, approvalCard(req));
+    await this.deps.store.setCard(req.id, card.channel, card.ts);
+    req = { ...req, card_channel: card.channel, card_ts: card.ts };
+    if (p.breakGlass !== undefined) {
+      const approved = await this.deps.store.approveBreakGlass(req.id, p.user, this.settings.lease);
+      if (approved) this.track(this.execute(approved));
+      return { title: `/${cmd.name}`, status: 'warn', summary: `🚨 Break-glass: running now without approval (${req.id}). It is flagged for review in <#${card.channel}>.` };
+    }
+    const where = card.channel === p.channel ? 'below' : `in <#${card.channel}>`;
+    return { title: `/${cmd.name}`, status: 'info', summary: `Approval requested (${req.id}): the card is ${where}. It expires at ${new Date(req.expires_at).toISOString().slice(11, 16)} UTC.` };
+  }
+
+  private async checkBreakGlass(cmd: AnyCommand, user: string, reason: string): Promise<void> {
+    const bg = this.settings.break_glass;
+    if (!bg.enabled) throw new UserError('Break-glass is not enabled in this workspace (approvals.break_glass.enabled).');
+    if (reason.trim().length < 5) throw new UserError('--break-glass needs a reason, e.g. --break-glass "site down, approvers unreachable".');
+    const roles = await this.deps.rbac.rolesOf(user);
+    if (bg.roles.length && !bg.roles.some((r) => roles.has(r))) throw new UserError(`Break-glass for /${cmd.name} needs the role ${bg.roles.join(' or ')}.`);
+  }
+
+  /** An Approve click. Returns what the clicker should be told (privately). */
+  async approve(id: string, user: string): Promise<string> {
+    const req = await this.deps.store.get(id);
+    if (!req) return `Request ${id} does not exist.`;
+    if (req.state !== 'pending') return `Request ${id} is already ${req.state}; nothing was done.`;
+    if (new Date(req.expires_at).getTime() <= Date.now()) {
+      await this.sweep();
+      return `Request ${id} has expired; nothing was done. Ask again with /${req.command} ${req.args_text}.`;
+    }
+    if (req.requester === user) return `You cannot approve your own request. Someone with the role ${req.approver_roles.join(' or ')} must approve it.`;
+    const roles = await this.deps.rbac.rolesOf(user);
+    if (!req.approver_roles.some((r) => roles.has(r))) return `Approving /${req.command} needs the role ${req.approver_roles.join(' or ')}.`;
+    const { request, counted, approvedNow } = await this.deps.store.vote(id, user, this.settings.lease);
+    await this.refresh(request);
+    if (approvedNow) {
+      this.track(this.execute(request));
+      return `Approved. Running /${request.command} ${request.args_text} now.`;
+    }
+    const left = request.approvals_needed - request.approvers.length;
+    if (request.state !== 'pending') return `Request ${id} is already ${request.state}.`;
+    return counted ? `Approval recorded; ${left} more needed from a different approver.` : `You have already approved this; ${left} more needed from a different approver.`;
+  }
+
+  async deny(id: string, user: string, reason: string): Promise<string> {
+    const req = await this.deps.store.get(id);
+    if (!req) return `Request ${id} does not exist.`;
+    const roles = await this.deps.rbac.rolesOf(user);
+    if (!req.approver_roles.some((r) => roles.has(r))) return `Denying /${req.command} needs the role ${req.approver_roles.join(' or ')}.`;
+    const denied = await this.deps.store.deny(id, user, reason.trim() || 'no reason given');
+    if (!denied) return `Request ${id} is already ${req.state === 'pending' ? 'expired' : req.state}; nothing was done.`;
+    await this.refresh(denied);
+    return `Denied ${id}.`;
+  }
+
+  async cancel(id: string, user: string): Promise<string> {
+    const req = await this.deps.store.get(id);
+    if (!req) return `Request ${id} does not exist.`;
+    if (req.requester !== user) return `Only the requester (<@${req.requester}>) can cancel ${id}.`;
+    const cancelled = await this.deps.store.cancel(id, user);
+    if (!cancelled) return `Request ${id} is already ${req.state}; nothing was done.`;
+    await this.refresh(cancelled);
+    return `Cancelled ${id}.`;
+  }
+
+  /** Pending requests this user may act on: approve (holds a role, not the requester) or cancel (own). */
+  async actionableFor(user: string): Promise<ApprovalRequest[]> {
+    const [open, roles] = await Promise.all([this.deps.store.open(), this.deps.rbac.rolesOf(user)]);
+    return open.filter((r) => r.requester === user || r.approver_roles.some((role) => roles.has(role)));
+  }
+
+  /** Runs an approved request: claim it, re-verify, execute, record. Never throws. */
+  private async execute(approved: ApprovalRequest): Promise<void> {
+    const { store, log } = this.deps;
+    const lease = this.settings.lease;
+    const req = await store.start(approved.id, this.runnerId, lease).catch((err: unknown) => {
+      log.error({ id: approved.id, err: errorMessage(err) }, 'could not start approved request');
+      return undefined;
+    });
+    if (!req) return; // someone else claimed it, or it was interrupted
+    const heartbeat = setInterval(() => void store.heartbeat(req.id, this.runnerId, lease).catch(() => {}), Math.max(200, lease / 3));
+    let outcome: 'succeeded' | 'failed' = 'failed';
+    let result: ApprovalRequest['result'];
+    try {
+      await this.refresh(req);
+      const cmd = this.commands.get(req.command);
+      const ctx: ExecContext = {
+        requestId: req.id, requester: req.requester, config: this.deps.config, targets: this.deps.targets, log: log.child({ request: req.id }),
+        progress: (text) => this.refresh({ ...req, state: 'running' }, text),
+      };
+      if (!cmd?.execute) result = { summary: `/${req.command} cannot be executed by this version of the bot; nothing ran.` };
+      else if (hashPlan(req.plan) !== req.plan_hash) result = { summary: 'the stored plan does not match its hash; nothing ran.' };
+      else {
+        const why = await cmd.precheck?.(ctx, req.plan);
+        if (why) result = { summary: `precondition failed: ${why}; nothing ran.` };
+        else {
+          const report = await cmd.execute(ctx, req.plan);
+          outcome = report.status === 'crit' ? 'failed' : 'succeeded';
+          result = { summary: report.summary, status: report.status, lines: (report.sections ?? []).flatMap((s) => s.lines) };
+        }
+      }
+    } catch (err) {
+      result = { summary: redactText(errorMessage(err)) };
+      log.error({ id: req.id, err: errorMessage(err) }, 'approved action failed');
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const done = await store.finish(req.id, this.runnerId, outcome, result).catch(() => undefined);
+    await this.refresh(done ?? (await store.get(req.id)) ?? req);
+  }
+
+  /** Closes expired requests and marks abandoned executions interrupted; updates their cards. */
+  async sweep(): Promise<void> {
+    const changed = [...(await this.deps.store.expireDue()), ...(await this.deps.store.interruptStale())];
+    await Promise.all(changed.map((r) => this.refresh(r)));
+  }
+
+  /** Starts the periodic sweep (and runs one now, which reports what a previous process left). */
+  async start(): Promise<void> {
+    await this.sweep().catch((err: unknown) => this.deps.log.error({ err: errorMessage(err) }, 'approval sweep failed'));
+    this.timer = setInterval(() => {
+      this.sweep().catch((err: unknown) => this.deps.log.error({ err: errorMessage(err) }, 'approval sweep failed'));
+    }, this.settings.sweep_interval);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.idle();
+  }
+
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  private track(p: Promise<void>): void {
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  private async refresh(req: ApprovalRequest, progress?: string): Promise<void> {
+    if (!req.card_channel || !req.card_ts) return;
+    await this.deps.cards.update(req.card_channel, req.card_ts, approvalCard(req, progress)).catch((err: unknown) => {
+      this.deps.log.warn({ id: req.id, err: errorMessage(err) }, 'card update failed');
+    });
+  }
+}

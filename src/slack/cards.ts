@@ -1,0 +1,77 @@
+import type { WebClient } from '@slack/web-api';
+import type { CardSink } from '../core/approvals.ts';
+import { redactDeep } from '../core/redact.ts';
+import type { Report } from '../core/report.ts';
+import { renderReport } from './render.ts';
+
+interface CardState {
+  last: number;
+  latest?: Report;
+  waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
+  timer?: NodeJS.Timeout;
+  busy: boolean;
+}
+
+/**
+ * Posts cards and updates them in place. Updates to one card are coalesced to at most one per
+ * `minIntervalMs`: a burst of progress collapses into its latest state, which is never dropped.
+ */
+export class SlackCards implements CardSink {
+  private readonly cards = new Map<string, CardState>();
+
+  constructor(private readonly client: WebClient, private readonly minIntervalMs = 1000) {}
+
+  async post(channel: string, report: Report): Promise<{ channel: string; ts: string }> {
+    const res = await this.client.chat.postMessage({ channel, ...redactDeep(renderReport(report)) });
+    return { channel: res.channel ?? channel, ts: res.ts! };
+  }
+
+  update(channel: string, ts: string, report: Report): Promise<void> {
+    const key = `${channel}:${ts}`;
+    let card = this.cards.get(key);
+    if (!card) this.cards.set(key, (card = { last: 0, waiters: [], busy: false }));
+    card.latest = report;
+    const done = new Promise<void>((resolve, reject) => card.waiters.push({ resolve, reject }));
+    this.schedule(key, channel, ts, card);
+    return done;
+  }
+
+  /** Sends every pending update now (shutdown). */
+  async flush(): Promise<void> {
+    await Promise.allSettled(
+      [...this.cards.entries()].map(([key, card]) => {
+        clearTimeout(card.timer);
+        card.timer = undefined;
+        const [channel, ts] = key.split(/:(.*)/s, 2);
+        return card.latest ? this.send(key, channel, ts, card) : Promise.resolve();
+      }),
+    );
+  }
+
+  private schedule(key: string, channel: string, ts: string, card: CardState): void {
+    if (card.timer || card.busy) return; // the pending send will pick up the latest report
+    const wait = Math.max(0, card.last + this.minIntervalMs - Date.now());
+    card.timer = setTimeout(() => {
+      card.timer = undefined;
+      void this.send(key, channel, ts, card);
+    }, wait);
+  }
+
+  private async send(key: string, channel: string, ts: string, card: CardState): Promise<void> {
+    const report = card.latest!;
+    const waiters = card.waiters.splice(0);
+    card.latest = undefined;
+    card.busy = true;
+    try {
+      await this.client.chat.update({ channel, ts, ...redactDeep(renderReport(report)) });
+      waiters.forEach((w) => w.resolve());
+    } catch (err) {
+      waiters.forEach((w) => w.reject(err));
+    } finally {
+      card.busy = false;
+      card.last = Date.now();
+      if (card.latest) this.schedule(key, channel, ts, card);
+      else this.cards.delete(key);
+    }
+  }
+}

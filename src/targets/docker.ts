@@ -1,0 +1,210 @@
+import { Agent } from 'node:http';
+import Docker from 'dockerode';
+import { UnavailableError, UserError } from '../core/errors.ts';
+import { TimeoutError, withTimeout } from '../core/timeout.ts';
+import type { ContainerInfo, DockerExecutor } from './types.ts';
+
+export interface DockerTargetConfig {
+  socket: string;
+  project?: string;
+  /** ms; per API call */
+  timeout?: number;
+}
+
+const PROJECT_LABEL = 'com.docker.compose.project';
+const SERVICE_LABEL = 'com.docker.compose.service';
+/** Docker's own default; passed explicitly so we know how long a stop may take. */
+const DEFAULT_STOP_TIMEOUT_SEC = 10;
+const DEFAULT_TAIL = 200;
+const DEFAULT_MAX_BYTES = 64 * 1024;
+/** Errors that mean "the engine is not there", as opposed to "the engine said no". */
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
+/** Docker's own rule for names; anything else would be spliced into the API path. */
+const CONTAINER_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Docker reports "never" as the zero time 0001-01-01T00:00:00Z. */
+export function dockerTime(text: string | undefined): Date | null {
+  if (!text || text.startsWith('0001-01-01')) return null;
+  const d = new Date(text);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+function statusCode(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export function toContainerInfo(raw: Docker.ContainerInspectInfo): ContainerInfo {
+  const labels = raw.Config?.Labels ?? {};
+  const state = raw.State.Status;
+  const health = raw.State.Health?.Status;
+  return {
+    id: raw.Id,
+    name: raw.Name.replace(/^\//, ''),
+    project: labels[PROJECT_LABEL],
+    service: labels[SERVICE_LABEL],
+    image: raw.Config?.Image || raw.Image,
+    state,
+    health: health && health !== 'none' ? health : undefined,
+    restartCount: raw.RestartCount,
+    startedAt: dockerTime(raw.State.StartedAt),
+    finishedAt: dockerTime(raw.State.FinishedAt),
+    exitCode: ['exited', 'dead', 'restarting'].includes(state) ? raw.State.ExitCode : null,
+    command: [raw.Path, ...(raw.Args ?? [])].filter((s) => s !== ''),
+  };
+}
+
+/**
+ * Non-TTY logs come multiplexed: frames of [stream type, 0, 0, 0, uint32 BE length] + payload.
+ * A TTY container's log is raw text, so anything that does not parse as frames is returned as is.
+ */
+export function demultiplex(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    if (at + 8 > buf.length || buf[at] > 2 || buf[at + 1] || buf[at + 2] || buf[at + 3]) return buf;
+    const len = buf.readUInt32BE(at + 4);
+    if (at + 8 + len > buf.length) return buf;
+    parts.push(buf.subarray(at + 8, at + 8 + len));
+    at += 8 + len;
+  }
+  return Buffer.concat(parts);
+}
+
+/** Keeps the newest whole lines within maxBytes: in a log, the latest lines are the ones wanted. */
+export function capNewest(buf: Buffer, maxBytes: number): string {
+  if (buf.length <= maxBytes) return buf.toString('utf8');
+  let start = buf.length - maxBytes;
+  if (buf[start - 1] !== 0x0a) {
+    const nl = buf.indexOf(0x0a, start);
+    if (nl >= 0 && nl < buf.length - 1) start = nl + 1;
+    else while (start < buf.length && (buf[start] & 0xc0) === 0x80) start++; // one huge line: no split character
+  }
+  return `… [output cut at ${maxBytes} bytes]\n${buf.subarray(start).toString('utf8')}`;
+}
+
+/** One Docker Engine, over its unix socket, optionally narrowed to one compose project. */
+export class DockerTarget implements DockerExecutor {
+  readonly where: string;
+  private readonly socket: string;
+  private readonly project: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  private readonly docker: Docker;
+
+  constructor(readonly name: string, config: DockerTargetConfig, defaultTimeoutMs: number) {
+    this.socket = config.socket;
+    this.project = config.project;
+    this.timeoutMs = config.timeout ?? defaultTimeoutMs;
+    this.where = `unix://${this.socket}${this.project ? `, project ${this.project}` : ''}`;
+    // Our own agent, so close() can drop the kept-alive sockets; the typings omit `agent`.
+    const options: Docker.DockerOptions & { agent: Agent } = { socketPath: this.socket, agent: this.agent };
+    this.docker = new Docker(options);
+  }
+
+  /**
+   * Every API call goes through here: bounded by a timeout (a hung socket must never hang a
+   * command), aborted when it fires, and with "engine not reachable" turned into UnavailableError.
+   */
+  private async call<T>(work: (abortSignal: AbortSignal) => Promise<T>, ms = this.timeoutMs): Promise<T> {
+    const abort = new AbortController();
+    try {
+      return await withTimeout(work(abort.signal), ms);
+    } catch (err) {
+      if (err instanceof TimeoutError) {
+        abort.abort(err);
+        throw new UnavailableError(`cannot reach Docker at ${this.socket}: ${err.message}`);
+      }
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      if (code && UNREACHABLE.has(code)) throw new UnavailableError(`cannot reach Docker at ${this.socket}: ${code}`);
+      throw err;
+    }
+  }
+
+  private container(ref: string): Docker.Container {
+    if (!CONTAINER_REF.test(ref)) throw new UserError(`Invalid container name "${ref}"`);
+    return this.docker.getContainer(ref);
+  }
+
+  /** Runs a state change; a missing container is the user's to fix, "already so" is success. */
+  private async change(ref: string, verb: string, work: (c: Docker.Container, abortSignal: AbortSignal) => Promise<unknown>, ms: number): Promise<void> {
+    const c = this.container(ref);
+    try {
+      await this.call((abortSignal) => work(c, abortSignal), ms);
+    } catch (err) {
+      const status = statusCode(err);
+      if (status === 304) return;
+      if (status === 404) throw new UserError(`Cannot ${verb} "${ref}": no such container on docker ${this.name}`);
+      throw err;
+    }
+  }
+
+  async list(): Promise<ContainerInfo[]> {
+    const filters = this.project ? { label: [`${PROJECT_LABEL}=${this.project}`] } : undefined;
+    const found = await this.call((abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal }));
+    // The list lacks restart counts and times; a container removed meanwhile inspects as null.
+    const infos = await Promise.all(found.map((c) => this.inspect(c.Id)));
+    return infos.filter((i): i is ContainerInfo => i !== null).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async inspect(nameOrId: string): Promise<ContainerInfo | null> {
+    if (!CONTAINER_REF.test(nameOrId)) return null;
+    try {
+      return toContainerInfo(await this.call((abortSignal) => this.docker.getContainer(nameOrId).inspect({ abortSignal })));
+    } catch (err) {
+      if (statusCode(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async restart(id: string, opts: { stopTimeoutSec?: number } = {}): Promise<void> {
+    const t = opts.stopTimeoutSec ?? DEFAULT_STOP_TIMEOUT_SEC;
+    // The engine answers only once the container has stopped (up to t) and started again.
+    await this.change(id, 'restart', (c, abortSignal) => c.restart({ t, abortSignal }), t * 1000 + this.timeoutMs);
+  }
+
+  async stop(id: string, opts: { stopTimeoutSec?: number } = {}): Promise<void> {
+    const t = opts.stopTimeoutSec ?? DEFAULT_STOP_TIMEOUT_SEC;
+    await this.change(id, 'stop', (c, abortSignal) => c.stop({ t, abortSignal }), t * 1000 + this.timeoutMs);
+  }
+
+  async start(id: string): Promise<void> {
+    await this.change(id, 'start', (c, abortSignal) => c.start({ abortSignal }), this.timeoutMs);
+  }
+
+  async logs(id: string, opts: { tail?: number; sinceSec?: number; maxBytes?: number } = {}): Promise<string> {
+    const c = this.container(id);
+    const since = opts.sinceSec === undefined ? 0 : Math.floor(Date.now() / 1000 - opts.sinceSec);
+    let raw: unknown;
+    try {
+      raw = await this.call((abortSignal) =>
+        c.logs({ stdout: true, stderr: true, follow: false, tail: opts.tail ?? DEFAULT_TAIL, since, timestamps: false, abortSignal }));
+    } catch (err) {
+      if (statusCode(err) === 404) throw new UserError(`Cannot read logs of "${id}": no such container on docker ${this.name}`);
+      throw err;
+    }
+    // docker-modem parses a body that happens to be valid JSON (a TTY log of one JSON line).
+    const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw));
+    return capNewest(demultiplex(buf), opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  }
+
+  async waitReady(id: string, opts: { deadlineMs: number; pollMs?: number; startedAfter?: Date }): Promise<{ ready: boolean; info: ContainerInfo | null; waitedMs: number }> {
+    const t0 = Date.now();
+    const deadline = t0 + opts.deadlineMs;
+    const after = opts.startedAfter?.getTime();
+    for (;;) {
+      const info = await this.inspect(id);
+      const ready = !!info && info.state === 'running' && (info.health === undefined || info.health === 'healthy')
+        && (after === undefined || (info.startedAt !== null && info.startedAt.getTime() > after));
+      const now = Date.now();
+      if (ready || now >= deadline) return { ready, info, waitedMs: now - t0 };
+      await sleep(Math.min(opts.pollMs ?? 500, deadline - now));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+}
