@@ -24,8 +24,8 @@ const LABEL = { ok: 'All checks passed', warn: 'Warnings', crit: 'Problems found
 
 export default defineCommand({
   name: 'health',
-  summary: "Daily health check (manual §1.1): PostgreSQL, Redis and hosts",
-  usage: ['/health', '/health postgres|redis|host   (detail for one kind)'],
+  summary: 'Daily health check (manual §1.1): PostgreSQL, Redis, containers and hosts',
+  usage: ['/health', `/health ${CHECK_KINDS.join('|')}   (detail for one kind)`],
   positionals: ['kind'],
   args: z.object({ kind: z.enum(CHECK_KINDS).optional() }),
   async run(ctx): Promise<Report> {

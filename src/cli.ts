@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile, loadConfig, ConfigError } from './config/load.ts';
 import { runConsole } from './console/console.ts';
-import { startBot, transportFromEnv } from './main.ts';
+import { commandNames, startBot, transportFromEnv } from './main.ts';
 import { createLogger } from './core/log.ts';
 
 const USAGE = `usage: opsbot <command>
@@ -19,9 +19,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'check-config') {
-    const config = file ? loadConfigFile(file, env) : loadConfig(env).config;
+    const loaded = file ? { config: loadConfigFile(file, env, commandNames()), source: file } : loadConfig(env, process.cwd(), commandNames());
+    const { config, source } = loaded;
     const t = config.targets;
-    console.log(`ok: ${file ?? env.OPSBOT_CONFIG ?? 'config'} is valid (${Object.keys(t.postgres).length} postgres, ${Object.keys(t.redis).length} redis, ${Object.keys(t.docker).length} docker, ${Object.keys(t.hosts).length} hosts, ${Object.keys(config.services).length} services)`);
+    console.log(`ok: ${source} is valid (${Object.keys(t.postgres).length} postgres, ${Object.keys(t.redis).length} redis, ${Object.keys(t.docker).length} docker, ${Object.keys(t.hosts).length} hosts, ${Object.keys(config.services).length} services)`);
     return 0;
   }
   const log = createLogger(env.LOG_LEVEL ?? (cmd === 'console' || !transportFromEnv(env) ? 'warn' : 'info'));

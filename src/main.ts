@@ -37,6 +37,11 @@ export interface Bot {
   close(): Promise<void>;
 }
 
+/** Names that config may use in permissions and approval rules. */
+export function commandNames(): string[] {
+  return [...new Set(allCommands.flatMap((c) => [c.name, c.permission ?? c.name]))];
+}
+
 export function transportFromEnv(env: Env): Transport | undefined {
   if (!env.SLACK_BOT_TOKEN || (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN)) return undefined;
   return env.SLACK_APP_TOKEN ? { kind: 'socket' } : { kind: 'http' };
@@ -44,7 +49,7 @@ export function transportFromEnv(env: Env): Transport | undefined {
 
 /** Composition root: config → state store → executors → Slack app → listening. */
 export async function startBot(env: Env, transport: Transport, log: Logger = createLogger(env.LOG_LEVEL)): Promise<Bot> {
-  const { config, source } = loadConfig(env);
+  const { config, source } = loadConfig(env, process.cwd(), commandNames());
   const store = await openStore(env);
   const targets = createTargets(config);
   const metrics = createMetrics();

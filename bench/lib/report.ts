@@ -17,6 +17,8 @@ export interface Round {
   cpu: CpuWindow;
   /** Cores used by other work on the machine just before the round (see waitForQuiet). */
   othersBefore: number;
+  /** How many times the round was measured again because other work disturbed it. */
+  repeats: number;
   /** Replies the fake Slack received: during the load window, and once the app was idle again. */
   postedDuringLoad: number;
   postedTotal: number;
@@ -75,12 +77,12 @@ const cores = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
 
 export function roundsTable(rounds: Round[]): string {
   const lines = [
-    '| round | app | p50 (ms) | p99 (ms) | max (ms) | acks/s | non-2xx | other load before / during (cores) |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| round | app | p50 (ms) | p99 (ms) | max (ms) | acks/s | non-2xx | other load before / during (cores) | repeated |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rounds) {
     lines.push(
-      `| ${r.round} | ${r.app} | ${ms(r.load.p50)} | ${ms(r.load.p99)} | ${ms(r.load.max)} | ${int(r.load.rps)} | ${r.load.non2xx} | ${cores(r.othersBefore)} / ${cores(r.cpu.others)} |`,
+      `| ${r.round} | ${r.app} | ${ms(r.load.p50)} | ${ms(r.load.p99)} | ${ms(r.load.max)} | ${int(r.load.rps)} | ${r.load.non2xx} | ${cores(r.othersBefore)} / ${cores(r.cpu.others)} | ${r.repeats} |`,
     );
   }
   return lines.join('\n');

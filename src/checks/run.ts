@@ -62,8 +62,8 @@ export async function runChecks(targets: Targets, config: Config, kinds: readonl
     for (const t of targets.docker.values()) {
       const cfg = config.targets.docker[t.name];
       const health = async () => ({ project: cfg?.project, containers: await t.list() });
-      // list() makes one call plus one inspect per container, each bounded by the target's timeout;
-      // this bound keeps the whole check within it too.
+      // list() is one call plus an inspect per container, each with its own timeout; bounding the
+      // whole check by the same figure keeps a slow engine from stretching /health.
       jobs.push(runOne({ kind: 'containers', name: t.name, where: t.where, health }, evaluateContainers, config, timeout(cfg?.timeout)));
     }
   }

@@ -58,18 +58,22 @@ function interpolate(value: unknown, path: PropertyKey[], env: Env, baseDir: str
   return value;
 }
 
-/** Validates an already-parsed document; every problem is reported with its path. */
-export function parseConfig(input: unknown, source: string, env: Env = {}, baseDir = process.cwd()): Config {
+/**
+ * Validates an already-parsed document; every problem is reported with its path. With `commands`,
+ * permission and approval-rule keys must name real commands: a typo there would otherwise
+ * silently leave a command with default policy.
+ */
+export function parseConfig(input: unknown, source: string, env: Env = {}, baseDir = process.cwd(), commands?: string[]): Config {
   const problems: string[] = [];
   const interpolated = interpolate(input ?? {}, [], env, baseDir, problems);
   const result = configSchema.safeParse(interpolated);
-  const issues = [...(result.success ? [] : result.error.issues), ...crossReferenceIssues(interpolated)];
+  const issues = [...(result.success ? [] : result.error.issues), ...crossReferenceIssues(interpolated, commands)];
   for (const issue of issues) problems.push(`${pathText(issue.path)}: ${issue.message}`);
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return result.data;
 }
 
-export function loadConfigFile(file: string, env: Env): Config {
+export function loadConfigFile(file: string, env: Env, commands?: string[]): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -80,14 +84,14 @@ export function loadConfigFile(file: string, env: Env): Config {
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => `YAML ${e.linePos ? `line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}`));
   }
-  return parseConfig(doc.toJS(), file, env, dirname(resolve(file)));
+  return parseConfig(doc.toJS(), file, env, dirname(resolve(file)), commands);
 }
 
 /** OPSBOT_CONFIG, else config/opsbot.yaml if present, else the built-in defaults. */
-export function loadConfig(env: Env, cwd = process.cwd()): LoadedConfig {
+export function loadConfig(env: Env, cwd = process.cwd(), commands?: string[]): LoadedConfig {
   const explicit = env.OPSBOT_CONFIG;
-  if (explicit) return { config: loadConfigFile(resolve(cwd, explicit), env), source: explicit };
+  if (explicit) return { config: loadConfigFile(resolve(cwd, explicit), env, commands), source: explicit };
   const local = resolve(cwd, 'config/opsbot.yaml');
-  if (existsSync(local)) return { config: loadConfigFile(local, env), source: 'config/opsbot.yaml' };
-  return { config: parseConfig(defaultConfigInput, 'built-in defaults', env, cwd), source: 'built-in defaults' };
+  if (existsSync(local)) return { config: loadConfigFile(local, env, commands), source: 'config/opsbot.yaml' };
+  return { config: parseConfig(defaultConfigInput, 'built-in defaults', env, cwd, commands), source: 'built-in defaults' };
 }

@@ -1,35 +1,36 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
 
+/** Every object is strict: a misspelt key is an error, not a silently ignored setting. */
 /** Slack IDs: users (U…/W…), user groups (S…), channels (C…/G…/D…). */
 const slackUserOrGroup = z.string().regex(/^[UWS][A-Z0-9]+$/, 'Expected a Slack user ID (U…) or user-group ID (S…)');
 const slackChannel = z.string().regex(/^[CGD][A-Z0-9]+$/, 'Expected a Slack channel ID (C…)');
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'Use lowercase letters, digits, "-" and "_"');
 
 const level = (warn: number, crit: number) =>
-  z.object({ warn: z.number().nonnegative().default(warn), crit: z.number().nonnegative().default(crit) })
+  z.strictObject({ warn: z.number().nonnegative().default(warn), crit: z.number().nonnegative().default(crit) })
     .refine((t) => t.crit >= t.warn, { message: 'crit must be >= warn' })
     .default({ warn, crit });
 
 const durationLevel = (warn: string, crit: string) =>
-  z.object({ warn: duration.prefault(warn), crit: duration.prefault(crit) })
+  z.strictObject({ warn: duration.prefault(warn), crit: duration.prefault(crit) })
     .refine((t) => t.crit >= t.warn, { message: 'crit must be >= warn' })
     .prefault({ warn, crit });
 
-const postgresTarget = z.object({
+const postgresTarget = z.strictObject({
   url: z.url({ protocol: /^postgres(ql)?$/, error: 'Invalid URL (expected postgres://user@host:port/db)' }),
   timeout: duration.optional(),
 });
-const redisTarget = z.object({
+const redisTarget = z.strictObject({
   url: z.url({ protocol: /^rediss?$/, error: 'Invalid URL (expected redis://host:port/db)' }),
   timeout: duration.optional(),
 });
-const dockerTarget = z.object({
+const dockerTarget = z.strictObject({
   socket: z.string().default('/var/run/docker.sock'),
   project: z.string().optional(),
   timeout: duration.optional(),
 });
-const hostTarget = z.object({
+const hostTarget = z.strictObject({
   address: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(22),
   user: z.string().min(1),
@@ -39,12 +40,12 @@ const hostTarget = z.object({
   timeout: duration.optional(),
 }).refine((h) => h.privateKeyFile || h.privateKey, { message: 'Set privateKeyFile or privateKey' });
 
-const service = z.object({
+const service = z.strictObject({
   docker: name.optional(),
   container: z.string().optional(),
   host: name.optional(),
   port: z.number().int().min(1).max(65535).optional(),
-  logs: z.object({ app: z.string().optional(), error: z.string().optional() }).prefault({}),
+  logs: z.strictObject({ app: z.string().optional(), error: z.string().optional() }).prefault({}),
   // /restart: how long docker waits for a clean stop, and how long we wait for running/healthy.
   stop_timeout: duration.prefault('10s'),
   ready_timeout: duration.prefault('60s'),
@@ -53,25 +54,25 @@ const service = z.object({
 /** A permission is either a list of roles or { roles, channels }; both mean "who may, and where". */
 const permission = z.union([
   z.array(name).transform((roles) => ({ roles, channels: [] as string[] })),
-  z.object({ roles: z.array(name).default([]), channels: z.array(slackChannel).default([]) }),
+  z.strictObject({ roles: z.array(name).default([]), channels: z.array(slackChannel).default([]) }),
 ]);
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   locale: z.enum(['en', 'zh-CN']).default('en'),
-  channels: z.object({
+  channels: z.strictObject({
     ops: slackChannel.optional(),
     approvals: slackChannel.optional(),
     incidents: slackChannel.optional(),
   }).prefault({}),
   roles: z.record(name, z.array(slackUserOrGroup)).default({}),
   permissions: z.record(name, permission).default({}),
-  rate_limit: z.object({
+  rate_limit: z.strictObject({
     enabled: z.boolean().default(true),
     requests_per_minute: z.number().int().positive().default(60),
   }).prefault({}),
-  health: z.object({
+  health: z.strictObject({
     timeout: duration.prefault('5s'),
-    thresholds: z.object({
+    thresholds: z.strictObject({
       latency_ms: level(200, 1000),
       disk_percent: level(80, 90),
       memory_percent: level(85, 95),
@@ -84,7 +85,7 @@ export const configSchema = z.object({
       container_recent_restart: duration.prefault('5m'),
     }).prefault({}),
   }).prefault({}),
-  targets: z.object({
+  targets: z.strictObject({
     local: z.boolean().default(true),
     postgres: z.record(name, postgresTarget).default({}),
     redis: z.record(name, redisTarget).default({}),
@@ -92,16 +93,16 @@ export const configSchema = z.object({
     hosts: z.record(name, hostTarget).default({}),
   }).prefault({}),
   services: z.record(name, service).default({}),
-  approvals: z.object({
+  approvals: z.strictObject({
     ttl: duration.prefault('30m'),
-    rules: z.record(name, z.object({ approvers: z.array(name).min(1), count: z.number().int().positive().default(1) })).default({}),
+    rules: z.record(name, z.strictObject({ approvers: z.array(name).min(1), count: z.number().int().positive().default(1) })).default({}),
     // How often expired requests are closed and abandoned executions marked interrupted.
     sweep_interval: duration.prefault('30s'),
     // A running action renews its lease; one not renewed for this long belongs to a dead process.
     lease: duration.prefault('30s'),
-    break_glass: z.object({ enabled: z.boolean().default(false), roles: z.array(name).default([]) }).prefault({}),
+    break_glass: z.strictObject({ enabled: z.boolean().default(false), roles: z.array(name).default([]) }).prefault({}),
   }).prefault({}),
-  backups: z.object({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
+  backups: z.strictObject({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
 }).strict();
 
 type Issue = { path: PropertyKey[]; message: string };
@@ -113,7 +114,7 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
  * Names used in one place must be defined in another. Checked on the raw document, apart from the
  * schema, so these problems are reported together with type errors rather than after they are fixed.
  */
-export function crossReferenceIssues(input: unknown): Issue[] {
+export function crossReferenceIssues(input: unknown, commands?: string[]): Issue[] {
   const doc = isObj(input) ? input : {};
   const issues: Issue[] = [];
   const roles = new Set(Object.keys(isObj(doc.roles) ? doc.roles : {}));
@@ -128,6 +129,14 @@ export function crossReferenceIssues(input: unknown): Issue[] {
   const rules = isObj(doc.approvals) ? doc.approvals.rules : undefined;
   for (const [rule, def] of entries(rules)) {
     if (isObj(def)) list(def.approvers).forEach(unknownRole(['approvals', 'rules', rule, 'approvers']));
+  }
+  if (commands) {
+    const known = new Set(commands);
+    const unknownCommand = (path: PropertyKey[]) => ([key]: [string, unknown]) => {
+      if (!known.has(key)) issues.push({ path: [...path, key], message: `Unknown command "${key}" (commands: ${commands.join(', ')})` });
+    };
+    entries(doc.permissions).forEach(unknownCommand(['permissions']));
+    entries(rules).forEach(unknownCommand(['approvals', 'rules']));
   }
   const breakGlass = isObj(doc.approvals) && isObj(doc.approvals.break_glass) ? doc.approvals.break_glass : {};
   list(breakGlass.roles).forEach(unknownRole(['approvals', 'break_glass', 'roles']));

@@ -44,7 +44,11 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
     for await (const raw of rl) {
       const line = raw.trim();
       if (line === ':quit' || line === ':q') break;
-      if (!line || line.startsWith('#')) {
+      if (transport.pendingModal) {
+        const { view } = transport.pendingModal;
+        transport.pendingModal = undefined;
+        await transport.deliver(viewSubmission(view, user, line));
+      } else if (!line || line.startsWith('#')) {
         // skip
       } else if (line === ':help') print(HELP);
       else if (/^:as\s+\S+$/.test(line)) user = line.split(/\s+/)[1];
@@ -65,6 +69,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
       if (interactive) rl.prompt();
     }
     await bot.dispatcher.idle();
+    await bot.approvals.idle();
   } finally {
     rl.close();
     await bot.close();
@@ -76,6 +81,19 @@ function slashCommand(command: string, text: string, user: string, channel: stri
     token: 'console', team_id: 'T0CONSOLE', team_domain: 'console', channel_id: channel, channel_name: 'console',
     user_id: user, user_name: user, command, text, api_app_id: 'A0CONSOLE', is_enterprise_install: 'false',
     response_url: responseUrl, trigger_id: `console.${Date.now()}`,
+  };
+}
+
+/** Submits a modal with `answer` in its first input, as Slack's view_submission payload does. */
+function viewSubmission(view: Record<string, any>, user: string, answer: string): Record<string, unknown> {
+  const input = (view.blocks ?? []).find((b: { type: string }) => b.type === 'input');
+  const values = input ? { [input.block_id]: { [input.element.action_id]: { type: input.element.type, value: answer } } } : {};
+  return {
+    type: 'view_submission',
+    team: { id: 'T0CONSOLE', domain: 'console' },
+    user: { id: user, username: user, team_id: 'T0CONSOLE' },
+    api_app_id: 'A0CONSOLE', token: 'console', trigger_id: `console.${Date.now()}`,
+    view: { ...view, id: 'V0CONSOLE', state: { values }, private_metadata: view.private_metadata ?? '' },
   };
 }
 

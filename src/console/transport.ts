@@ -21,6 +21,8 @@ export class ConsoleTransport {
   private app: App | undefined;
   private ts = 0;
   private readonly buttons: ClickTarget[] = [];
+  /** A modal the app opened; the console's next line answers its first input. */
+  pendingModal: { view: Record<string, any> } | undefined;
 
   constructor(private readonly print: (text: string) => void) {
     this.receiver = {
@@ -69,6 +71,15 @@ export class ConsoleTransport {
       case 'chat.postEphemeral':
         this.show('(only you)', args, this.nextTs(), channel);
         return json({ ok: true, message_ts: this.nextTs() });
+      case 'views.open': {
+        const view = (typeof args.view === 'string' ? JSON.parse(args.view) : args.view) as Record<string, any>;
+        this.pendingModal = { view };
+        const input = (view.blocks ?? []).find((b: { type: string }) => b.type === 'input');
+        this.print(`(dialog) ${view.title?.text ?? ''}: ${input?.label?.text ?? ''}\n  type your answer on the next line\n`);
+        return json({ ok: true, view: { id: `V${this.nextTs()}`, ...view } });
+      }
+      case 'views.publish':
+        return json({ ok: true });
       case 'usergroups.users.list':
         return json({ ok: true, users: [] });
       case 'users.info':

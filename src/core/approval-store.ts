@@ -102,7 +102,7 @@ export class ApprovalStore {
 
   /** approved → running, claimed by one runner with a lease it must keep renewing. */
   async start(id: string, runner: string, leaseMs: number): Promise<ApprovalRequest | undefined> {
-    return this.transition(id, runner, `state = 'running', runner = $2, started_at = now(), lease_until = now() + $3 * interval '1 millisecond'`, `state = 'approved'`, [leaseMs], 'started');
+    return this.transition(id, runner, `state = 'running', runner = $2, started_at = now(), lease_until = now() + $3 * interval '1 millisecond'`, `state = 'approved'`, [leaseMs], 'started', 'opsbot');
   }
 
   async heartbeat(id: string, runner: string, leaseMs: number): Promise<void> {
@@ -110,7 +110,7 @@ export class ApprovalStore {
   }
 
   async finish(id: string, runner: string, state: 'succeeded' | 'failed', result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
-    return this.transition(id, runner, `state = $3, result = $4, finished_at = now()`, `state = 'running' and runner = $2`, [state, JSON.stringify(result)], state);
+    return this.transition(id, runner, `state = $3, result = $4, finished_at = now()`, `state = 'running' and runner = $2`, [state, JSON.stringify(result)], state, 'opsbot');
   }
 
   async deny(id: string, user: string, reason: string): Promise<ApprovalRequest | undefined> {
@@ -135,11 +135,12 @@ export class ApprovalStore {
     return this.store.query<ApprovalRequest>(`${SELECT} where r.state = 'pending' and r.expires_at > now() order by r.created_at`);
   }
 
-  private async transition(id: string, actor: string, set: string, where: string, extra: unknown[], outcome: string): Promise<ApprovalRequest | undefined> {
+  /** `actor` fills $2 in the SQL; the audit row names `auditActor` (the bot itself for its own steps). */
+  private async transition(id: string, actor: string, set: string, where: string, extra: unknown[], outcome: string, auditActor = actor): Promise<ApprovalRequest | undefined> {
     return this.store.transaction(async (q) => {
       const rows = await q.query<{ command: string }>(`update approval_requests set ${set}, updated_at = now() where id = $1 and ${where} returning command`, [id, actor, ...extra]);
       if (!rows.length) return undefined;
-      await audit(q, actor, null, id, rows[0].command, outcome, {});
+      await audit(q, auditActor, null, id, rows[0].command, outcome, auditActor === actor ? {} : { runner: actor });
       return this.get(id, q);
     });
   }

@@ -37,6 +37,7 @@ export class ApprovalEngine {
   readonly runnerId = `${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
   private readonly commands: Map<string, AnyCommand>;
 
   constructor(private readonly deps: ApprovalDeps) {
@@ -181,13 +182,17 @@ export class ApprovalEngine {
   async start(): Promise<void> {
     await this.sweep().catch((err: unknown) => this.deps.log.error({ err: errorMessage(err) }, 'approval sweep failed'));
     this.timer = setInterval(() => {
-      this.sweep().catch((err: unknown) => this.deps.log.error({ err: errorMessage(err) }, 'approval sweep failed'));
+      if (this.sweeping) return; // a slow store: never stack sweeps
+      this.sweeping = this.sweep()
+        .catch((err: unknown) => this.deps.log.error({ err: errorMessage(err) }, 'approval sweep failed'))
+        .finally(() => (this.sweeping = undefined));
     }, this.settings.sweep_interval);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.sweeping;
     await this.idle();
   }
 

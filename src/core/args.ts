@@ -9,7 +9,8 @@ import { didYouMean } from './suggest.ts';
 export function tokenize(text: string): string[] {
   const tokens: string[] = [];
   const normalized = text.replace(/[\u201C\u201D]/g, '"').replace(/[\u2018\u2019]/g, "'");
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  // Unquoted runs stop at a quote so `--grep="a b"` joins up; a lone quote stays literal (don't).
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"']+|["'])/g;
   let current: string | undefined;
   let lastEnd = -1;
   for (let m = re.exec(normalized); m; m = re.exec(normalized)) {

@@ -9,7 +9,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/\bxox[abeoprs]-[A-Za-z0-9-]+/g, 'xox*-***'],
   [/\bxapp-[A-Za-z0-9-]+/g, 'xapp-***'],
   // password=…, PGPASSWORD=…, "password": "…"
-  [/((?:password|passwd|pwd|secret|token)["']?\s*[=:]\s*["']?)[^\s"'&,;]+/gi, '$1***'],
+  [/((?:password|passwd|pwd|secret(?:_?key)?|token)["']?\s*[=:]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;]+)/gi, '$1***'],
   // PEM private keys
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '[private key redacted]'],
 ];

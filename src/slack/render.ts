@@ -29,7 +29,8 @@ function chunk(lines: string[], limit = MAX_TEXT): string[] {
   return out;
 }
 
-const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+const cut = (text: string, limit: number) => (text.length > limit ? `${text.slice(0, limit - 1)}…` : text);
+const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: cut(text, MAX_TEXT) } });
 
 function actionsBlock(actions: Action[]): KnownBlock {
   return {
@@ -67,7 +68,8 @@ export function renderReport(report: Report): { text: string; blocks: KnownBlock
     for (let i = 0; i < report.fields.length; i += 10) {
       blocks.push({
         type: 'section',
-        fields: report.fields.slice(i, i + 10).map((f) => ({ type: 'mrkdwn', text: `*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}` })),
+        // Slack caps each field at 2000 characters.
+        fields: report.fields.slice(i, i + 10).map((f) => ({ type: 'mrkdwn', text: cut(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, 2000) })),
       });
     }
   }
@@ -81,7 +83,7 @@ export function renderReport(report: Report): { text: string; blocks: KnownBlock
     if (s.actions?.length) blocks.push(actionsBlock(s.actions));
   }
   if (report.actions?.length) blocks.push(actionsBlock(report.actions));
-  if (report.footer) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(report.footer) }] });
+  if (report.footer) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cut(escapeMrkdwn(report.footer), MAX_TEXT) }] });
   if (blocks.length > MAX_BLOCKS) {
     blocks.splice(MAX_BLOCKS - 1, blocks.length, { type: 'context', elements: [{ type: 'mrkdwn', text: '… output cut to fit one message' }] });
   }

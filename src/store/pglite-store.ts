@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import type { Store } from './types.ts';
 
 /** Embedded PostgreSQL (WASM) under a data dir: zero setup for a single bot instance. */
 export async function createPgliteStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
+  // bigint columns come back as strings, as they do from pg, so both backends return the same rows.
+  const db = await PGlite.create(dataDir, { parsers: { [types.INT8]: (v: string) => v } });
   const store: Store = {
     kind: 'pglite',
     async query<T>(sql: string, params?: unknown[]) {

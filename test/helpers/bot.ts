@@ -7,7 +7,7 @@ import { startBot, type Bot } from '../../src/main.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall } from '../harness/fake-slack.ts';
 import { sharedPostgres } from '../harness/postgres.ts';
-import { postSigned, commandBody, slashCommand, type PostResult } from '../harness/slack-client.ts';
+import { actionBody, blockActionPayload, postSigned, commandBody, slashCommand, type PostResult } from '../harness/slack-client.ts';
 
 export const SECRET = 'test-signing-secret';
 export const TOKEN = 'xoxb-test-token';
@@ -21,17 +21,33 @@ export interface TestBot {
   command(command: string, text?: string, opts?: { user?: string; channel?: string }): Promise<PostResult>;
   /** Sends a command and waits for the bot's channel message or ephemeral response. */
   run(command: string, text?: string, opts?: { user?: string; channel?: string }): Promise<{ ack: PostResult; reply: FakeSlackCall }>;
+  /** Clicks a button on a posted message (signed block_actions); its response_url is `responseId`. */
+  click(opts: { user: string; channel: string; ts: string; actionId: string; value: string; responseId?: string }): Promise<PostResult>;
+  /** Submits a modal the bot opened with views.open, answering its input blocks with `values`. */
+  submitView(view: Record<string, any>, user: string, values: Record<string, string>): Promise<PostResult>;
   close(): Promise<void>;
+}
+
+/** The button with this action_id in a recorded message's blocks. */
+export function findButton(call: FakeSlackCall, actionId: string): { value: string } | undefined {
+  for (const b of (call.args.blocks ?? []) as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }> }>) {
+    const e = b.elements?.find((x) => x.action_id === actionId);
+    if (e) return { value: e.value ?? '' };
+  }
+  return undefined;
 }
 
 /** Plain text of a recorded message: its blocks' texts joined, or its text. */
 export function messageText(call: FakeSlackCall): string {
-  const blocks = (call.args.blocks ?? []) as Array<{ text?: { text: string }; elements?: Array<{ text?: string }>; fields?: Array<{ text: string }> }>;
-  if (!blocks.length) return String(call.args.text ?? '');
-  return blocks
-    .flatMap((b) => [b.text?.text, ...(b.fields ?? []).map((f) => f.text), ...(b.elements ?? []).map((e) => e.text)])
-    .filter(Boolean)
-    .join('\n');
+  const blocks = (call.args.blocks ?? []) as Array<{ text?: { text: string }; elements?: Array<{ text?: string | { text: string } }>; fields?: Array<{ text: string }> }>;
+  const text = !blocks.length
+    ? String(call.args.text ?? '')
+    : blocks
+        .flatMap((b) => [b.text?.text, ...(b.fields ?? []).map((f) => f.text), ...(b.elements ?? []).map((e) => (typeof e.text === 'string' ? e.text : e.text?.text))])
+        .filter(Boolean)
+        .join('\n');
+  // As the reader sees it: mrkdwn escapes undone.
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 export async function startTestBot(config: Record<string, unknown>, opts: { fake?: FakeSlack; env?: Record<string, string> } = {}): Promise<TestBot> {
@@ -64,9 +80,29 @@ export async function startTestBot(config: Record<string, unknown>, opts: { fake
     command,
     async run(cmd, text = '', o = {}) {
       const before = fake.calls.length;
-      const ack = await command(cmd, text, o);
-      const reply = await fake.waitFor((c) => fake.calls.indexOf(c) >= before && (c.method === 'chat.postMessage' || c.method === 'response_url'), 15_000);
+      const rid = `r${++seq}`;
+      const channel = o.channel ?? 'C0OPS';
+      const ack = await slashCommand(url, SECRET, { command: cmd, text, user_id: o.user ?? 'U0ONCALL', channel_id: channel, response_url: fake.responseUrl(rid) });
+      // The reply to this command: in its channel, or through its own response_url.
+      const reply = await fake.waitFor(
+        (c) => fake.calls.indexOf(c) >= before && ((c.method === 'chat.postMessage' && c.args.channel === channel) || (c.method === 'response_url' && c.target === rid)),
+        15_000,
+      );
       return { ack, reply };
+    },
+    click(o) {
+      const payload = blockActionPayload({ user: o.user, channel: o.channel, messageTs: o.ts, actionId: o.actionId, value: o.value, responseUrl: fake.responseUrl(o.responseId ?? `click${++seq}`) });
+      return postSigned(`${url}/slack/events`, SECRET, actionBody(payload));
+    },
+    submitView(view, user, values) {
+      const state = { values: Object.fromEntries((view.blocks ?? []).filter((b: any) => b.type === 'input').map((b: any) => [b.block_id, { [b.element.action_id]: { type: b.element.type, value: values[b.block_id] ?? '' } }])) };
+      const payload = {
+        type: 'view_submission', team: { id: 'T0TEST', domain: 'test' }, user: { id: user, username: user, team_id: 'T0TEST' },
+        api_app_id: 'A0OPSBOT', token: 'x', trigger_id: `${Date.now()}.1.x`,
+        view: { id: 'V0TEST', team_id: 'T0TEST', type: 'modal', ...view, state, hash: '1', private_metadata: view.private_metadata ?? '' },
+        response_urls: [],
+      };
+      return postSigned(`${url}/slack/events`, SECRET, actionBody(payload));
     },
     async close() {
       await bot.close();

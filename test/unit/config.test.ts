@@ -82,8 +82,8 @@ describe('defaults', () => {
 
 describe('interpolation', () => {
   test('${NAME} and ${NAME:-default} take values from the env passed in, not process.env', () => {
-    process.env.OPSBOT_TEST_ONLY_IN_PROCESS = 'postgres://wrong@h/db';
-    const config = parseConfig(
+    process.env.OPSBOT_TEST_ONLY_IN_PROCESS = 'redis://wrong:1/0';
+    const parse = () => parseConfig(
       {
         targets: {
           postgres: { main: { url: '${PG_URL}' }, other: { url: 'postgres://${PG_USER:-postgres}@${PG_HOST:-db.local}:5432/x' } },
@@ -93,7 +93,12 @@ describe('interpolation', () => {
       't',
       { PG_URL: 'postgres://ops:pw@10.0.0.9:5433/mitong_devops', PG_HOST: 'db.prod' },
     );
-    delete process.env.OPSBOT_TEST_ONLY_IN_PROCESS;
+    let config;
+    try {
+      config = parse();
+    } finally {
+      delete process.env.OPSBOT_TEST_ONLY_IN_PROCESS;
+    }
     assert.equal(config.targets.postgres.main.url, 'postgres://ops:pw@10.0.0.9:5433/mitong_devops');
     assert.equal(config.targets.postgres.other.url, 'postgres://postgres@db.prod:5432/x');
     assert.equal(config.targets.redis.cache.url, 'redis://127.0.0.1:6390/1');
