@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/ack-latency.ts [--duration 10] [--connections 10] [--rounds 3] [--warmup 3]
  *                                [--rate N] [--rate-limit 1000000|off] [--quiet-wait 30] [--profile DIR]
+ *                                [--bot-config '{"targets":{"local":false}}']
  *
  * Goal (the issue): opsbot's p99 no worse than 1.25× the bare app's, throughput at least 80% of it.
  * The bot runs its real /health after every ack, against a real PostgreSQL and Redis that this
@@ -14,7 +15,8 @@
  * ack arrives), as the issue asks: that measures the most acks each app can give. --rate N instead
  * offers N requests/s across all connections, to compare latency at a load both can carry.
  * --rate-limit sets the bot's rate_limit.requests_per_minute (or turns it off); --profile DIR
- * writes a V8 CPU profile of the bot's process there. Before each round the script waits up to
+ * writes a V8 CPU profile of the bot's process there; --bot-config merges JSON into the bot's
+ * generated config, to see what a setting costs. Before each round the script waits up to
  * --quiet-wait seconds for other work on the machine to settle, reports that work's CPU, and
  * measures a round again (twice at most) when other work took more than a quarter core during it.
  */
@@ -42,6 +44,7 @@ const { values: opt } = parseArgs({
     'rate-limit': { type: 'string', default: '1000000' },
     profile: { type: 'string' },
     'quiet-wait': { type: 'string', default: '30' },
+    'bot-config': { type: 'string' },
   },
 });
 const seconds = Number(opt.duration);
@@ -56,6 +59,17 @@ for (const [name, v] of Object.entries({ duration: seconds, connections, rounds:
   if (!Number.isFinite(v) || v < 0 || (['duration', 'connections', 'rounds'].includes(name) && v === 0)) throw new Error(`--${name} must be a positive number`);
 }
 if (opt['rate-limit'] !== 'off' && !(Number(opt['rate-limit']) >= 1)) throw new Error('--rate-limit must be a number of requests a minute, or off');
+
+const botConfigExtra = opt['bot-config'] ? (JSON.parse(opt['bot-config']) as Record<string, unknown>) : {};
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Objects merge key by key; anything else in `extra` replaces what is in `base`. */
+function merge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(extra)) out[k] = isObject(out[k]) && isObject(v) ? merge(out[k], v) : v;
+  return out;
+}
 
 const SECRET = 'bench-signing-secret';
 const TOKEN = 'xoxb-bench-token';
@@ -73,6 +87,7 @@ const command = [
   ...(rate ? [`--rate ${rate}`] : []),
   ...(opt['rate-limit'] !== '1000000' ? [`--rate-limit ${opt['rate-limit']}`] : []),
   ...(opt['quiet-wait'] !== '30' ? [`--quiet-wait ${opt['quiet-wait']}`] : []),
+  ...(opt['bot-config'] ? [`--bot-config '${opt['bot-config']}'`] : []),
 ].join(' ');
 
 let pg: PgServer | undefined;
@@ -102,12 +117,12 @@ try {
   const fakeBase = `http://127.0.0.1:${fake.ready.port}`;
 
   const configFile = join(cfgDir, 'opsbot.yaml');
-  writeFileSync(configFile, stringify({
+  writeFileSync(configFile, stringify(merge({
     channels: { ops: 'C0OPS' },
     rate_limit: rateLimit,
     health: { timeout: '2s' },
     targets: { postgres: { main: { url: targetDb } }, redis: { cache: { url: redis.url } } },
-  }));
+  }, botConfigExtra)));
   const slackEnv = { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: fake.ready.url, LOG_LEVEL: 'silent' };
 
   log('starting opsbot and the bare Bolt app…');

@@ -5,7 +5,7 @@
  * A child also prints its ready message as one JSON line on stdout, so it can be run by hand.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 export interface Ready {
   port: number;
@@ -21,6 +21,9 @@ export interface ProcStats {
   elu: number;
   rssMB: number;
   heapMB: number;
+  /** How late a 1 ms timer ran: p99 and max, in ms. Long synchronous work shows up here. */
+  loopDelayP99: number;
+  loopDelayMax: number;
 }
 
 type Handler = () => unknown | Promise<unknown>;
@@ -102,11 +105,14 @@ export function serveParent(ready: Ready, handlers: Record<string, Handler>, onS
   let markCpu = process.cpuUsage();
   let markElu = performance.eventLoopUtilization();
   let markAt = performance.now();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const builtIn: Record<string, Handler> = {
     mark() {
       markCpu = process.cpuUsage();
       markElu = performance.eventLoopUtilization();
       markAt = performance.now();
+      delay.reset();
       return null;
     },
     stats(): ProcStats {
@@ -118,6 +124,9 @@ export function serveParent(ready: Ready, handlers: Record<string, Handler>, onS
         elu: performance.eventLoopUtilization(markElu).utilization,
         rssMB: mem.rss / 2 ** 20,
         heapMB: mem.heapUsed / 2 ** 20,
+        // The histogram is in ns and counts the 1 ms resolution itself; report the lateness.
+        loopDelayP99: Math.max(0, delay.percentile(99) / 1e6 - 1),
+        loopDelayMax: Math.max(0, delay.max / 1e6 - 1),
       };
     },
   };

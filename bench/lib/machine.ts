@@ -18,7 +18,7 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - f[3] - f[4], total };
 }
 
-/** utime + stime of `roots` and all their descendants, in ticks. */
+/** CPU time of `roots` and all their descendants, reaped ones included, in ticks. */
 function treeTicks(roots: number[]): number {
   const procs = new Map<number, { ppid: number; ticks: number }>();
   for (const name of readdirSync('/proc')) {
@@ -27,7 +27,9 @@ function treeTicks(roots: number[]): number {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       // The command name may hold spaces and parentheses; the fields after the last ')' do not.
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+      // utime + stime, plus cutime + cstime: the CPU of children it has reaped (a PostgreSQL
+      // backend that exited, a df the bot ran), which would otherwise vanish from the sum.
+      procs.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
     } catch {
       // exited while we looked
     }

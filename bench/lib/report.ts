@@ -91,15 +91,15 @@ export function roundsTable(rounds: Round[]): string {
 /** Where the CPU went in each round, in cores (1.00 = one core busy for the whole round). */
 export function cpuTable(rounds: Round[]): string {
   const lines = [
-    '| round | app | app process | app event loop busy | fake Slack | load generator | PostgreSQL + Redis | whole benchmark | other processes |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| round | app | app process | app event loop busy | app loop delay p99 / max (ms) | fake Slack | load generator | PostgreSQL, Redis, df… | whole benchmark | other processes |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rounds) {
     const app = r.proc.cpuMs / r.proc.wallMs;
     const fake = r.fake.cpuMs / r.fake.wallMs;
     const servers = r.cpu.ours - app - fake - r.cpu.self;
     lines.push(
-      `| ${r.round} | ${r.app} | ${cores(app)} | ${pct(r.proc.elu)} | ${cores(fake)} | ${cores(r.cpu.self)} | ${cores(Math.max(0, servers))} | ${cores(r.cpu.ours)} | ${cores(r.cpu.others)} |`,
+      `| ${r.round} | ${r.app} | ${cores(app)} | ${pct(r.proc.elu)} | ${ms(r.proc.loopDelayP99)} / ${ms(r.proc.loopDelayMax)} | ${cores(fake)} | ${cores(r.cpu.self)} | ${cores(Math.max(0, servers))} | ${cores(r.cpu.ours)} | ${cores(r.cpu.others)} |`,
     );
   }
   return lines.join('\n');
@@ -108,12 +108,12 @@ export function cpuTable(rounds: Round[]): string {
 /** What the bot did after its acks: the replies the fake Slack received, and the drain time. */
 export function workTable(rounds: Round[]): string {
   const lines = [
-    '| round | acks (2xx) | replies posted during load | replies posted in all | failed Web API calls | drain after load (s) | bot RSS (MB) |',
+    '| round | acks (2xx) | replies posted during load | replies posted in all | failed Web API calls | drain after load (s) | bot RSS / heap used (MB) |',
     '|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rounds.filter((x) => x.app === 'bot')) {
     lines.push(
-      `| ${r.round} | ${int(r.load.ok2xx)} | ${int(r.postedDuringLoad)} (${pct(r.postedDuringLoad / r.load.ok2xx)}) | ${int(r.postedTotal)} | ${r.failedCalls} | ${(r.drainMs / 1000).toFixed(1)} | ${int(r.proc.rssMB)} |`,
+      `| ${r.round} | ${int(r.load.ok2xx)} | ${int(r.postedDuringLoad)} (${pct(r.postedDuringLoad / r.load.ok2xx)}) | ${int(r.postedTotal)} | ${r.failedCalls} | ${(r.drainMs / 1000).toFixed(1)} | ${int(r.proc.rssMB)} / ${int(r.proc.heapMB)} |`,
     );
   }
   return lines.join('\n');

@@ -121,7 +121,7 @@ describe('/health over HTTP', () => {
     const text = messageText(reply);
     assert.match(text, /Unknown kind "redsi"/);
     assert.match(text, /Did you mean redis\?/);
-    assert.match(text, /\/health postgres\|redis\|containers\|host/);
+    assert.match(text, /\/health postgres\|redis\|host\|containers/);
   });
 
   test('/readyz reflects the state store and /metrics counts commands by outcome', async () => {
