@@ -28,6 +28,19 @@ export interface TestBot {
   close(): Promise<void>;
 }
 
+/** The latest text of the posted message `ts` (after chat.update), once it matches `re`; updates are coalesced, so it polls. */
+export async function waitForMessage(fake: FakeSlack, ts: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    const m = fake.messages().find((x) => x.ts === ts);
+    text = m ? messageText({ method: 'message', args: m as never, at: 0, status: 200, result: {} }) : '';
+    if (re.test(text)) return text;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`message ${ts} never matched ${re}; last text:\n${text}`);
+}
+
 /** The button with this action_id in a recorded message's blocks. */
 export function findButton(call: FakeSlackCall, actionId: string): { value: string } | undefined {
   for (const b of (call.args.blocks ?? []) as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }> }>) {

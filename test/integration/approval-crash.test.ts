@@ -11,7 +11,7 @@ import { startFakeSlack, type FakeSlack } from '../harness/fake-slack.ts';
 import { freePort } from '../harness/ports.ts';
 import { sharedPostgres } from '../harness/postgres.ts';
 import { actionBody, blockActionPayload, postSigned, slashCommand } from '../harness/slack-client.ts';
-import { findButton, messageText, SECRET, TOKEN } from '../helpers/bot.ts';
+import { findButton, SECRET, TOKEN, waitForMessage } from '../helpers/bot.ts';
 import { startStack, stackConfig, type Stack } from '../helpers/compose.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -35,17 +35,7 @@ async function startBotProcess(): Promise<ChildProcess> {
   throw new Error('bot process did not come up');
 }
 
-async function cardText(ts: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  while (Date.now() < deadline) {
-    const m = fake.messages().find((x) => x.ts === ts);
-    text = m ? messageText({ method: 'x', args: m as never, at: 0, status: 200, result: {} }) : '';
-    if (re.test(text)) return text;
-    await sleep(100);
-  }
-  assert.fail(`card never matched ${re}:\n${text}`);
-}
+const cardText = (ts: string, re: RegExp) => waitForMessage(fake, ts, re);
 
 before(async () => {
   stack = await startStack();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startStack, stackConfig, type Stack } from '../helpers/compose.ts';
-import { findButton, messageText, startTestBot, type TestBot } from '../helpers/bot.ts';
+import { findButton, messageText, startTestBot, waitForMessage, type TestBot } from '../helpers/bot.ts';
 import type { FakeSlackCall } from '../harness/fake-slack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -15,17 +15,7 @@ async function request(t: TestBot, service: string): Promise<{ card: FakeSlackCa
   return { card, id: findButton(card, 'approval.approve')!.value, ts: card.result!.ts as string };
 }
 
-async function latest(t: TestBot, ts: string, re: RegExp, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  while (Date.now() < deadline) {
-    const m = t.fake.messages().find((x) => x.ts === ts);
-    text = m ? messageText({ method: 'x', args: m as never, at: 0, status: 200, result: {} }) : '';
-    if (re.test(text)) return text;
-    await sleep(100);
-  }
-  assert.fail(`message never matched ${re}:\n${text}`);
-}
+const latest = (t: TestBot, ts: string, re: RegExp, timeoutMs?: number) => waitForMessage(t.fake, ts, re, timeoutMs);
 
 let stack: Stack;
 before(async () => {

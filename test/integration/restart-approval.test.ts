@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startStack, stackConfig, type Stack } from '../helpers/compose.ts';
-import { findButton, messageText, startTestBot, type TestBot } from '../helpers/bot.ts';
+import { findButton, messageText, startTestBot, waitForMessage, type TestBot } from '../helpers/bot.ts';
 import type { FakeSlackCall } from '../harness/fake-slack.ts';
 
 const OPER = 'U0OPER';
@@ -37,19 +37,7 @@ async function requestRestart(service: string): Promise<{ card: FakeSlackCall; i
   return { card, id, reply };
 }
 
-/** The card's latest text, once it matches `re` (updates are coalesced, so poll). */
-async function cardText(card: FakeSlackCall, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  const ts = card.result?.ts as string;
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  while (Date.now() < deadline) {
-    const msg = t.fake.messages('C0APPROVALS').find((m) => m.ts === ts);
-    text = msg ? messageText({ method: 'x', args: msg as never, at: 0, status: 200, result: {} }) : '';
-    if (re.test(text)) return text;
-    await sleep(100);
-  }
-  assert.fail(`card never matched ${re}; last text:\n${text}`);
-}
+const cardText = (card: FakeSlackCall, re: RegExp) => waitForMessage(t.fake, card.result!.ts as string, re);
 
 describe('/restart with approval', () => {
   test('card shows the exact plan; the requester cannot approve; an approver can, and it restarts', async () => {
