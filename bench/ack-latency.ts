@@ -13,7 +13,7 @@
  *
  * By default the load is closed-loop (each connection sends its next request when the previous
  * ack arrives), as the issue asks: that measures the most acks each app can give. --rate N instead
- * offers N requests/s across all connections, to compare latency at a load both can carry.
+ * sends N requests/s evenly spaced (open loop), to compare latency at a load both can carry.
  * --rate-limit sets the bot's rate_limit.requests_per_minute (or turns it off); --profile DIR
  * writes a V8 CPU profile of the bot's process there; --bot-config merges JSON into the bot's
  * generated config, to see what a setting costs. Before each round the script waits up to
@@ -29,7 +29,8 @@ import { startPostgres, type PgServer } from '../test/harness/postgres.ts';
 import { startRedis, type RedisServer } from '../test/harness/redis.ts';
 import { commandBody, postSigned } from '../test/harness/slack-client.ts';
 import { startChild, type ChildHandle, type ProcStats } from './lib/child.ts';
-import { runLoad } from './lib/load.ts';
+import { runLoad, runPaced } from './lib/load.ts';
+import { codeFingerprint } from './lib/fingerprint.ts';
 import { cpuWindow, waitForQuiet } from './lib/machine.ts';
 import { cpuTable, headline, roundsTable, summarize, workTable, type AppName, type Round } from './lib/report.ts';
 import type { FakeCounts } from './serve-fake-slack.ts';
@@ -95,16 +96,32 @@ let redis: RedisServer | undefined;
 const children: ChildHandle[] = [];
 const cfgDir = mkdtempSync(join(tmpdir(), 'opsbot-bench-'));
 
-async function cleanup(): Promise<void> {
-  // The bot first: it may still be posting to the fake and writing audit rows.
-  for (const c of [...children].reverse()) await c.stop().catch((e) => log(`stopping child: ${e}`));
-  await redis?.stop().catch((e) => log(`stopping redis: ${e}`));
-  await pg?.stop().catch((e) => log(`stopping postgres: ${e}`));
-  rmSync(cfgDir, { recursive: true, force: true });
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    // The bot first: it may still be posting to the fake and writing audit rows.
+    for (const c of [...children].reverse()) await c.stop().catch((e) => log(`stopping child: ${e}`));
+    await redis?.stop().catch((e) => log(`stopping redis: ${e}`));
+    await pg?.stop().catch((e) => log(`stopping postgres: ${e}`));
+    // After an interrupt the harness's exit hook may already have stopped the cluster and failed
+    // to remove its dir while the server was still deleting files; by now it is gone.
+    if (pg?.dir) rmSync(pg.dir, { recursive: true, force: true });
+    rmSync(cfgDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+// Ctrl-C: stop everything we started, then exit as interrupted.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping the servers`);
+    void cleanup().finally(() => process.exit(130));
+  });
 }
 
 try {
   const load0 = loadavg()[0];
+  // Taken before the bot starts: the code it loads is the code we name.
+  const code = codeFingerprint(join(here, '..'));
   log('starting PostgreSQL, Redis and the fake Slack…');
   pg = await startPostgres();
   const [stateDb, targetDb] = await Promise.all([pg.createDatabase('opsbot_bench_state'), pg.createDatabase('mitong_devops')]);
@@ -159,7 +176,8 @@ try {
     const before = await tally();
     await Promise.all([child.call('mark'), fake.call('mark')]);
     const window = cpuWindow(roots);
-    const result = await runLoad({ url: endpoint(app), secret: SECRET, body, seconds: secs, connections, rate });
+    const load = { url: endpoint(app), secret: SECRET, body, seconds: secs, connections };
+    const result = rate ? await runPaced({ ...load, rate }) : await runLoad(load);
     const cpu = window();
     const [proc, fakeProc, atEnd] = await Promise.all([child.call<ProcStats>('stats'), fake.call<ProcStats>('stats'), tally()]);
     // The bot keeps working after the load stops; wait for it so the next round starts on a quiet machine.
@@ -173,7 +191,10 @@ try {
 
   if (warmup > 0) {
     log(`warm-up: ${warmup} s each`);
-    for (const app of ['bare', 'bot'] as const) await measure(app, 0, warmup);
+    for (const app of ['bare', 'bot'] as const) {
+      const r = await measure(app, 0, warmup);
+      log(`warm-up ${app}: ${Math.round(r.load.rps)} acks/s, non-2xx ${r.load.non2xx}, errors ${r.load.errors}`);
+    }
   }
   const rounds: Round[] = [];
   for (let i = 1; i <= roundCount; i++) {
@@ -191,7 +212,9 @@ try {
   }
 
   const bareSummary = summarize(rounds.filter((r) => r.app === 'bare'));
-  const botSummary = summarize(rounds.filter((r) => r.app === 'bot'));
+  const botRounds = rounds.filter((r) => r.app === 'bot');
+  const botSummary = summarize(botRounds);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0).toLocaleString('en-US');
   const statusNote = rounds.filter((r) => r.load.non2xx > 0).map((r) => `round ${r.round} ${r.app}: ${JSON.stringify(r.load.statuses)}`);
   console.log([
     '## ack-latency',
@@ -199,9 +222,15 @@ try {
     `- command: \`${command}\``,
     `- machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, load average ${load0.toFixed(2)} at start`,
     `- date: ${new Date().toISOString()}`,
-    `- load: autocannon, ${connections} keep-alive connections, ${rate ? `${rate} requests/s offered` : 'closed loop (next request as soon as the ack arrives)'}, ${seconds} s a round after a ${warmup} s warm-up, signed \`/health\` POSTs`,
+    `- code: sha256 of src/ and commands/ (${code.files} files) begins ${code.hash}`,
+    `- load: ${rate ? 'node:http' : 'autocannon'}, ${connections} keep-alive connections, ${rate ? `${rate} requests/s evenly spaced (open loop; latency counted from when each request was due)` : 'closed loop (next request as soon as the ack arrives)'}, ${seconds} s a round after a ${warmup} s warm-up, signed \`/health\` POSTs`,
     '',
     headline(bareSummary, botSummary, roundCount),
+    '',
+    `During its ${roundCount} rounds opsbot acked ${sum(botRounds.map((r) => r.load.ok2xx))} /health requests, and the fake Slack received ` +
+      `${sum(botRounds.map((r) => r.postedDuringLoad))} health reports (chat.postMessage) while the load ran and ${sum(botRounds.map((r) => r.postedTotal))} ` +
+      `once the bot was idle again, with ${sum(botRounds.map((r) => r.failedCalls))} failed Web API calls. Requests still in flight when a round ` +
+      `ends are answered but not counted by autocannon, so reports can exceed acks by up to the connection count per round.`,
     ...(statusNote.length ? ['', `Non-2xx answers: ${statusNote.join('; ')}`] : []),
     '',
     'Every round ("other load" is CPU used by processes outside this benchmark, in cores, measured from /proc):',

@@ -72,6 +72,13 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   health: z.strictObject({
     timeout: duration.prefault('5s'),
+    // Hosts (and their error logs) checked at once; more wait for a free slot within their timeout.
+    concurrency: z.number().int().positive().max(256).default(16),
+    // Manual §6.3 (grep -c "ERROR"): over the last N lines of each error log, or the last N minutes.
+    error_log: z.union([
+      z.strictObject({ lines: z.number().int().positive().max(10_000_000) }),
+      z.strictObject({ minutes: z.number().int().positive().max(10_000_000) }),
+    ]).default({ lines: 1000 }),
     thresholds: z.strictObject({
       latency_ms: level(200, 1000),
       disk_percent: level(80, 90),
@@ -81,6 +88,8 @@ export const configSchema = z.strictObject({
       pg_longest_transaction: durationLevel('5m', '30m'),
       redis_memory_percent: level(80, 95),
       redis_evicted_keys: level(1, 10000),
+      /** ERROR lines counted in a service's error log over health.error_log. */
+      error_log_lines: level(1, 50),
       /** A running container started this recently after an earlier stop or crash is a warning. */
       container_recent_restart: duration.prefault('5m'),
     }).prefault({}),

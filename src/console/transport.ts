@@ -10,6 +10,7 @@ export interface ClickTarget extends Button {
 }
 
 const RESPONSE_PREFIX = 'http://console.invalid/response/';
+const UPLOAD_PREFIX = 'http://console.invalid/upload/';
 
 /**
  * The console's side of Slack: a Receiver that hands Bolt real payloads, and a fetch that takes
@@ -51,6 +52,13 @@ export class ConsoleTransport {
   private async handle(url: string, init?: RequestInit): Promise<Response> {
     const raw = typeof init?.body === 'string' ? init.body : init?.body instanceof URLSearchParams ? init.body.toString() : '';
     const args = parseBody(raw, String(new Headers(init?.headers).get('content-type') ?? ''));
+    if (url.startsWith(UPLOAD_PREFIX)) {
+      const file = init?.body instanceof FormData ? init.body.get('file') : init?.body;
+      const text = file instanceof Blob ? await file.text() : String(file ?? '');
+      const lines = text.split('\n');
+      this.print(`(file attached, ${lines.length} lines; first ${Math.min(lines.length, 30)} shown)\n${lines.slice(0, 30).map((l) => `    ${l}`).join('\n')}\n`);
+      return new Response('OK', { status: 200 });
+    }
     if (url.startsWith(RESPONSE_PREFIX)) {
       this.show(args.response_type === 'ephemeral' ? '(only you)' : '', args, 'response');
       return json({ ok: true });
@@ -78,6 +86,12 @@ export class ConsoleTransport {
         this.print(`(dialog) ${view.title?.text ?? ''}: ${input?.label?.text ?? ''}\n  type your answer on the next line\n`);
         return json({ ok: true, view: { id: `V${this.nextTs()}`, ...view } });
       }
+      case 'files.getUploadURLExternal': {
+        const id = `F${this.nextTs().replace('.', '')}`;
+        return json({ ok: true, upload_url: `${UPLOAD_PREFIX}${id}`, file_id: id });
+      }
+      case 'files.completeUploadExternal':
+        return json({ ok: true, files: [] });
       case 'views.publish':
         return json({ ok: true });
       case 'usergroups.users.list':

@@ -36,6 +36,8 @@ export interface Report {
   fields?: Array<{ label: string; value: string }>;
   footer?: string;
   actions?: Action[];
+  /** Output too long for a message: uploaded as a file beside it (the message shows an excerpt). */
+  attachment?: { filename: string; title: string; content: string };
 }
 
 const ORDER: Record<Status, number> = { info: 0, ok: 1, warn: 2, crit: 3 };

@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Dispatcher, Reply } from '../core/dispatch.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { redactDeep } from '../core/redact.ts';
+import { redactDeep, redactText } from '../core/redact.ts';
 import { renderReport } from './render.ts';
 
 // The bot may not be a member of the channel (private channels, DMs): then the response_url,
@@ -19,7 +19,15 @@ function sender(client: WebClient, respond: RespondFn, channel: string, log: Log
       return;
     }
     try {
-      await client.chat.postMessage({ channel, ...message });
+      const posted = await client.chat.postMessage({ channel, ...message });
+      const file = reply.report.attachment;
+      if (file) {
+        // Beside the excerpt, in the message's thread: the full output, uploaded as a file.
+        await client.filesUploadV2({
+          channel_id: channel, thread_ts: posted.ts!, filename: file.filename, title: file.title,
+          file: Buffer.from(redactText(file.content)),
+        });
+      }
     } catch (err) {
       const code = (err as { data?: { error?: string } }).data?.error;
       if (!code || !FALLBACK_ERRORS.has(code)) throw err;

@@ -3,6 +3,7 @@ import { DockerTarget } from './docker.ts';
 import { LocalHost } from './local-host.ts';
 import { PostgresTarget } from './postgres.ts';
 import { RedisTarget } from './redis.ts';
+import { SshHost } from './ssh.ts';
 import type { DockerExecutor, HostExecutor, PostgresExecutor, RedisExecutor, Targets } from './types.ts';
 
 export type * from './types.ts';
@@ -18,6 +19,7 @@ export function createTargets(config: Config): Targets {
   for (const [name, t] of Object.entries(config.targets.redis)) redis.set(name, new RedisTarget(name, t.url, t.timeout ?? timeout));
   for (const [name, t] of Object.entries(config.targets.docker)) docker.set(name, new DockerTarget(name, t, timeout));
   if (config.targets.local) hosts.set('local', new LocalHost(timeout));
+  for (const [name, t] of Object.entries(config.targets.hosts)) hosts.set(name, new SshHost(name, t, t.timeout ?? timeout));
   return {
     postgres,
     redis,

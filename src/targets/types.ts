@@ -1,4 +1,7 @@
 /** Small interfaces the commands see; the implementations hide pg, ioredis and friends. */
+import type { RunOptions, RunResult, TemplateName, Templates } from './templates.ts';
+
+export type { RunOptions, RunResult, TemplateName, Templates } from './templates.ts';
 
 export interface PostgresHealth {
   latencyMs: number;
@@ -51,7 +54,7 @@ export interface DiskUsage {
 }
 
 export interface MemoryUsage {
-  /** As `free -h` prints them. */
+  /** From /proc/meminfo, in df -h's units (powers of 1024, rounded up); used = total - available. */
   total: string;
   used: string;
   available: string;
@@ -65,10 +68,23 @@ export interface HostHealth {
   load: { one: number; five: number; fifteen: number; cores: number };
 }
 
+/**
+ * A machine: `local` (where opsbot runs) or an SSH host. Commands can only name a template from
+ * templates.ts and give its values; there is no way to pass a command line.
+ */
 export interface HostExecutor {
   readonly name: string;
+  /** address:port for SSH hosts, the host name for local; never with credentials. */
   readonly where: string;
+  /** Disk per mount (df -P), memory (/proc/meminfo) and load against cores. */
   health(): Promise<HostHealth>;
+  /**
+   * Runs one template. A non-zero exit is a result, not an exception (grep -c exits 1 on no
+   * match). Throws UnavailableError when the host cannot be reached ("unreachable: …"), its key
+   * does not match the pinned one, or the command passes its timeout (it is then killed).
+   * stdout past maxBytes is cut, marked, and the command stopped.
+   */
+  run<K extends TemplateName>(template: K, args: Parameters<Templates[K]>, opts?: RunOptions): Promise<RunResult>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { NodeSSH } from 'node-ssh';
+import type { Client, ClientChannel } from 'ssh2';
+import type { Config } from '../config/schema.ts';
+import { UnavailableError } from '../core/errors.ts';
+import { hostHealth, outputOf, splitHostFacts } from './host-parse.ts';
+import { commandLine } from './quote.ts';
+import { DEFAULT_MAX_BYTES, OutputCap, seconds, templates } from './templates.ts';
+import type { HostExecutor, HostHealth, RunOptions, RunResult, TemplateName, Templates } from './types.ts';
+
+export type HostConfig = Config['targets']['hosts'][string];
+
+// OpenSSH allows 10 sessions per connection (MaxSessions); beyond that a channel open is refused.
+// Staying below it leaves room for an operator's own multiplexed session.
+const CHANNELS_PER_CONNECTION = 8;
+// A connection nobody answers on is closed after about this × 3, even when no command runs.
+const KEEPALIVE_MS = 15_000;
+
+/** What `ssh-keygen -lf key.pub` prints for the raw key blob ssh2 hands to hostVerifier. */
+export function sshFingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The host presented a key other than the pinned one: nothing is sent, not even the user name. */
+export class HostKeyMismatchError extends UnavailableError {
+  constructor(readonly host: string, readonly where: string, readonly expected: string, readonly actual: string) {
+    super(`host key mismatch for ${host} (${where}): expected ${expected}, got ${actual} — refusing to connect`);
+    this.name = 'HostKeyMismatchError';
+  }
+}
+
+/** ssh2 throws this when the socket is gone; the command was never sent. */
+class NotConnected extends Error {
+  constructor() {
+    super('not connected');
+  }
+}
+
+/** A counting semaphore; release hands the slot straight to the next waiter. */
+class Gate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly max: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.active < this.max) this.active++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+}
+
+/**
+ * A host reached over SSH: one connection, opened on first use, shared by every command and kept
+ * alive; after it drops, the next command opens a new one. The host key is pinned.
+ */
+export class SshHost implements HostExecutor {
+  readonly where: string;
+  private readonly hostKey: string;
+  private readonly gate = new Gate(CHANNELS_PER_CONNECTION);
+  private connecting?: Promise<Client>;
+  private client?: Client;
+  private ssh?: NodeSSH;
+  private closed = false;
+  /** When the connection last showed signs of life (see dropIfSilent). */
+  private lastSeen = 0;
+  /** Connections opened so far (tests and the benchmark check reuse with it). */
+  connections = 0;
+
+  constructor(readonly name: string, private readonly cfg: HostConfig, private readonly timeoutMs: number) {
+    this.where = `${cfg.address}:${cfg.port}`;
+    this.hostKey = cfg.hostKey.replace(/=+$/, '');
+  }
+
+  async health(): Promise<HostHealth> {
+    // One session, not four in parallel: each session costs the host a login shell (see hostFacts).
+    const r = await this.run('hostFacts', []);
+    return hostHealth(splitHostFacts(outputOf(this.name, 'hostFacts', r)));
+  }
+
+  async run<K extends TemplateName>(template: K, args: Parameters<Templates[K]>, opts: RunOptions = {}): Promise<RunResult> {
+    // Built (and its values checked) before anything touches the network.
+    const argv = (templates[template] as (...a: unknown[]) => string[])(...args);
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    // The login shell parses this line; LC_ALL=C keeps the output the parsers expect. The host's
+    // own `timeout` kills the command (and, for GNU timeout, its process group) just after we stop
+    // waiting: OpenSSH ignores signal requests on root sessions, where privilege separation ends
+    // at login, so closing the channel alone would leave e.g. a tail on a FIFO running forever.
+    const line = `LC_ALL=C ${commandLine(['timeout', '-s', 'KILL', String(Math.ceil(timeoutMs / 1000)), ...argv])}`;
+    const started = Date.now();
+    const abort = new AbortController();
+    let phase: 'queue' | 'connect' | 'exec' = 'queue';
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        if (phase === 'connect') return reject(this.noHandshake(timeoutMs));
+        if (phase === 'queue') return reject(new UnavailableError(`${template} on ${this.name} timed out after ${seconds(timeoutMs)} waiting for one of ${CHANNELS_PER_CONNECTION} busy sessions`));
+        this.dropIfSilent(started);
+        reject(new UnavailableError(`${template} on ${this.name} timed out after ${seconds(timeoutMs)} (killed)`));
+      }, timeoutMs);
+    });
+    const work = (async () => {
+      const release = await this.gate.acquire();
+      try {
+        for (let attempt = 1; ; attempt++) {
+          phase = 'connect';
+          const client = await this.connection();
+          if (abort.signal.aborted) throw new Error('aborted'); // the caller has already had its timeout
+          phase = 'exec';
+          try {
+            return await this.exec(client, line, opts.maxBytes ?? DEFAULT_MAX_BYTES, abort.signal);
+          } catch (err) {
+            // The socket closed before its 'close' event was handled: nothing ran, so one retry
+            // on a new connection is safe.
+            if (!(err instanceof NotConnected) || attempt > 1) throw this.failure(err);
+            this.forget(client);
+          }
+        }
+      } finally {
+        release();
+      }
+    })();
+    work.catch(() => {}); // settles after the timeout when the command was stopped
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.connecting?.catch(() => undefined);
+    this.ssh?.dispose();
+    this.client = undefined;
+    this.connecting = undefined;
+  }
+
+  /** The open connection, or the one being opened: concurrent callers share one handshake. */
+  private connection(): Promise<Client> {
+    if (this.closed) return Promise.reject(new UnavailableError(`${this.name}: closed`));
+    this.connecting ??= this.open().catch((err: unknown) => {
+      this.connecting = undefined; // the next call tries again
+      throw err;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<Client> {
+    const privateKey = this.cfg.privateKey ?? (await this.readKeyFile());
+    let presented: string | undefined;
+    const ssh = new NodeSSH();
+    try {
+      const connecting = ssh.connect({
+        host: this.cfg.address,
+        port: this.cfg.port,
+        username: this.cfg.user,
+        privateKey,
+        readyTimeout: this.timeoutMs,
+        keepaliveInterval: KEEPALIVE_MS,
+        keepaliveCountMax: 3,
+        // Runs during key exchange, before authentication: a wrong key learns nothing about us.
+        hostVerifier: (key: Buffer) => {
+          presented = sshFingerprint(key);
+          return presented === this.hostKey;
+        },
+      });
+      // Every command is a few small packets each way; with Nagle's algorithm on (ssh2 leaves it
+      // on) each exchange waits for a delayed ACK, ~40 ms a round trip. node-ssh creates the
+      // client synchronously, so it is there to be told before the TCP connection opens.
+      ssh.connection?.once('connect', () => ssh.connection?.setNoDelay(true));
+      await connecting;
+    } catch (err) {
+      ssh.dispose();
+      if (presented !== undefined && presented !== this.hostKey) throw new HostKeyMismatchError(this.name, this.where, this.hostKey, presented);
+      throw this.failure(err);
+    }
+    const client = ssh.connection!;
+    client.setNoDelay(true);
+    if (this.closed) {
+      ssh.dispose();
+      throw new UnavailableError(`${this.name}: closed`);
+    }
+    this.ssh = ssh;
+    this.client = client;
+    this.connections++;
+    this.lastSeen = Date.now();
+    // node-ssh stops listening for 'error' once connected; without a listener a reset connection
+    // would crash the bot. 'close' always follows, and that is where the connection is dropped.
+    client.on('error', () => undefined);
+    const drop = () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      this.connecting = undefined;
+    };
+    client.once('close', drop);
+    client.once('end', drop);
+    return client;
+  }
+
+  private async readKeyFile(): Promise<string> {
+    const file = this.cfg.privateKeyFile!;
+    try {
+      // Read at every connect, so a rotated key is picked up without a restart.
+      return await readFile(file, 'utf8');
+    } catch (err) {
+      throw new UnavailableError(`${this.name}: cannot read private key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+
+  private exec(client: Client, line: string, maxBytes: number, abort: AbortSignal): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const opened = (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return reject(this.failure(err));
+        this.lastSeen = Date.now();
+        const stdout = new OutputCap(maxBytes);
+        const stderr = OutputCap.forStderr();
+        let exited = false;
+        let stopped = false;
+        let code: number | null = null;
+        // Stops the command now where OpenSSH allows signals (non-root users: it signals the whole
+        // process group); the remote `timeout` is the backstop. Closing the channel makes a
+        // command still writing die of SIGPIPE.
+        const stop = () => {
+          if (stopped) return;
+          stopped = true;
+          try {
+            channel.signal('KILL');
+          } catch {
+            // the channel is already closing
+          }
+          channel.close();
+        };
+        if (abort.aborted) stop();
+        else abort.addEventListener('abort', stop, { once: true });
+        channel.on('data', (c: Buffer) => {
+          this.lastSeen = Date.now();
+          if (!stdout.push(c)) stop();
+        });
+        channel.stderr.on('data', (c: Buffer) => {
+          this.lastSeen = Date.now();
+          stderr.push(c);
+        });
+        channel.on('exit', (c: number | null) => {
+          exited = true;
+          code = typeof c === 'number' ? c : null;
+        });
+        channel.on('close', () => {
+          this.lastSeen = Date.now();
+          abort.removeEventListener('abort', stop);
+          if (!exited && !stopped) return reject(new UnavailableError(`unreachable: connection to ${this.where} lost`));
+          resolve({ stdout: stdout.text(), stderr: stderr.text(), code, truncated: stdout.truncated });
+        });
+        // stdin is left open: ssh2 sends no signal on a channel whose stdin was ended, and no
+        // template reads stdin (a program that did would wait, and be killed at its timeout).
+      };
+      try {
+        client.exec(line, opened);
+      } catch (err) {
+        reject((err as Error).message === 'Not connected' ? new NotConnected() : err);
+      }
+    });
+  }
+
+  /** Stops using a connection; the next command opens a new one. */
+  private forget(client: Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.connecting = undefined;
+    client.destroy();
+  }
+
+  /**
+   * After a timeout: when nothing at all has come back on this connection since the command was
+   * started, not even the channel's confirmation, the peer is gone (a crashed host sends no
+   * reset), so the next call reconnects instead of waiting for the keepalive. A command hung on
+   * the host (df on a dead NFS mount) was confirmed, and does not close the connection.
+   */
+  private dropIfSilent(since: number): void {
+    if (this.client && this.lastSeen < since) this.forget(this.client);
+  }
+
+  private noHandshake(ms: number): UnavailableError {
+    return new UnavailableError(`unreachable: no SSH handshake with ${this.where} within ${seconds(ms)}`);
+  }
+
+  /** A connection-level failure, in words the user can act on. */
+  private failure(err: unknown): UnavailableError {
+    const e = err as Error & { level?: string; code?: string };
+    if (e instanceof UnavailableError) return e;
+    if (e.level === 'client-authentication') {
+      return new UnavailableError(`authentication failed: ${this.cfg.user}@${this.where} did not accept the key (${e.message})`);
+    }
+    if (/privateKey/.test(e.message)) return new UnavailableError(`${this.name}: the private key cannot be used: ${e.message}`);
+    if (e.level === 'client-timeout' || /timed out/i.test(e.message)) return this.noHandshake(this.timeoutMs);
+    return new UnavailableError(`unreachable: ${e.message || e.code || String(err)}`);
+  }
+}
