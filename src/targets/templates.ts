@@ -72,19 +72,6 @@ const ERRORS_IN_LAST_LINES = [
   'tail -n "$1" -- "$2" | grep -i -F -e error -e exception',
 ].join('\n');
 
-// The last $3 lines of file $1 written in the last $2 minutes that contain the fixed string $4
-// ("" matches all), for /logs --since. Times work as in COUNT_IN_LAST_MINUTES: a line's leading
-// timestamp, in the host's own clock and zone; untimed lines belong to the record above them.
-const LINES_SINCE = [
-  'case $2 in ""|*[!0-9]*) echo "bad minutes: $2" >&2; exit 2;; esac',
-  '[ -f "$1" ] && [ -r "$1" ] || { echo "cannot read $1" >&2; exit 2; }',
-  'now=$(date +%s) && cutoff=$(date -d "@$((now - $2 * 60))" "+%Y-%m-%d %H:%M:%S") || exit 2',
-  'OPSBOT_PATTERN=$4 && export OPSBOT_PATTERN',
-  'awk -v cutoff="$cutoff" \'',
-  '  /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]/ { inside = (substr($0, 1, 10) " " substr($0, 12, 8) >= cutoff) }',
-  '  inside && index($0, ENVIRON["OPSBOT_PATTERN"])\' < "$1" | tail -n "$3"',
-].join('\n');
-
 /** Separates the parts of hostFacts' output; a line no df, meminfo or loadavg output can hold. */
 export const FACTS_MARK = '@@opsbot@@';
 
@@ -127,9 +114,6 @@ export const templates = {
     ['sh', '-c', LINES_SINCE, 'opsbot-since', count(minutes, 'minutes'), file(path), pattern, count(lines, 'lines')],
   /** Manual §6.3's monitor filter: lines with "error" or "exception", any case, in the last `lines`. */
   errorLines: (path: string, lines: number) => ['sh', '-c', ERRORS_IN_LAST_LINES, 'opsbot-errors', count(lines, 'lines'), file(path)],
-  /** The newest `lines` lines from the last `minutes` minutes that contain `pattern` ("" for all). */
-  linesSince: (path: string, minutes: number, lines: number, pattern: string) =>
-    ['sh', '-c', LINES_SINCE, 'opsbot-since', file(path), count(minutes, 'minutes'), count(lines, 'lines'), pattern],
   /** Listening TCP sockets: State Recv-Q Send-Q Local-Address:Port Peer-Address:Port. */
   listening: () => ['ss', '-ltn'],
   /** Exit 0 when a TCP connection to host:port opens within 3 s (bash's /dev/tcp, no nc needed). */
