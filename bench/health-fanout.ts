@@ -152,7 +152,34 @@ function cpuFloor(r: Round): number {
   return (r.cpu.ours * r.all) / cpus().length; // cpu.ours is in cores over the repetitions; r.all one repetition
 }
 
-function report(rounds: Round[], sessionMs: number): string {
+/**
+ * Control: the same runChecks over hosts whose check only waits (LATENCY_MS, no CPU), as remote
+ * hosts with cores of their own look from the bot. What is left over the wait is opsbot's own
+ * fan-out cost.
+ */
+const LATENCY_MS = 100;
+async function control(cfg: Config, warm: Targets): Promise<{ slowest: number; all: number }> {
+  const facts = await warm.hosts.get('app1')!.health();
+  const hosts = new Map([...warm.hosts.keys()].map((name) => [name, {
+    name, where: 'stub', run: () => Promise.reject(new Error('stub')), close: async () => {},
+    health: () => new Promise<typeof facts>((resolve) => setTimeout(() => resolve(facts), LATENCY_MS)),
+  }]));
+  const stub: Targets = { ...warm, hosts };
+  const time = async (t: Targets) => {
+    const t0 = performance.now();
+    await runChecks(t, cfg, ['host']);
+    return performance.now() - t0;
+  };
+  const singles: number[] = [];
+  const all: number[] = [];
+  for (let i = 0; i < REPS.warm; i++) {
+    for (const name of hosts.keys()) singles.push(await time(only(stub, name)));
+    all.push(await time(stub));
+  }
+  return { slowest: Math.max(...singles), all: median(all) };
+}
+
+function report(rounds: Round[], sessionMs: number, ctl: { slowest: number; all: number }): string {
   const lines: string[] = [];
   for (const kind of ['warm', 'cold'] as const) {
     const rs = rounds.filter((r) => r.kind === kind);
@@ -191,6 +218,10 @@ function report(rounds: Round[], sessionMs: number): string {
     '| round | connections | median single | slowest single | all hosts | all / slowest | opsbot CPU | hosts CPU | machine busy | other load | failed checks |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...perRound,
+    '',
+    `Control, no SSH: the same runChecks over ${hostCount} stub hosts whose check waits ${LATENCY_MS} ms and uses no CPU, ` +
+      `as hosts with their own cores look from the bot: slowest single ${ms(ctl.slowest)} ms, all hosts ${ms(ctl.all)} ms, ` +
+      `**${(ctl.all / ctl.slowest).toFixed(2)}×**.`,
   ].join('\n');
 }
 
@@ -218,7 +249,7 @@ try {
         log(`round ${i} ${kind}: slowest single ${ms(Math.max(...r.singles))} ms, all ${ms(r.all)} ms (${(r.all / Math.max(...r.singles)).toFixed(2)}×), failed ${r.failed}`);
       }
     }
-    console.log(report(rounds, median(session)));
+    console.log(report(rounds, median(session), await control(cfg, warm)));
   } finally {
     await warm.close();
   }

@@ -88,7 +88,7 @@ export default defineCommand({
       return {
         title: `Errors: ${a.service}`,
         status: errors > 0 ? 'warn' : 'ok',
-        summary: `${errors} error lines in the last ${stats.total} lines of ${source}${describe(a)}`,
+        summary: `${errors} ERROR or CRITICAL lines in the last ${stats.total} lines of ${source}${describe(a)}`,
         fields: stats.levels.map(([level, n]) => ({ label: level, value: String(n) })),
         sections: stats.topErrors.length
           ? [{ title: 'Most repeated errors', code: true, lines: stats.topErrors.map((e) => `${String(e.count).padStart(5)}×  ${e.example}`) }]
