@@ -70,6 +70,10 @@ export function parseConfig(input: unknown, source: string, env: Env = {}, baseD
   const issues = [...(result.success ? [] : result.error.issues), ...crossReferenceIssues(interpolated, commands)];
   for (const issue of issues) problems.push(`${pathText(issue.path)}: ${issue.message}`);
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
+  // Key files are named relative to the config file, like ${file:…}, not to wherever the bot started.
+  for (const host of Object.values(result.data.targets.hosts)) {
+    if (host.privateKeyFile) host.privateKeyFile = resolve(baseDir, host.privateKeyFile);
+  }
   return result.data;
 }
 

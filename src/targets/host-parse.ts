@@ -45,6 +45,9 @@ export function parseDf(text: string): DiskUsage[] {
     .slice(1)
     .map((line) => line.trim().split(/\s+/))
     .filter((f) => f.length >= 6)
+    // Each container's overlay root shows up as a mount of its own; only a root overlay (opsbot
+    // itself in a container) is a disk worth reporting, the rest repeat the host's disk.
+    .filter((f) => f[0] !== 'overlay' || f.slice(5).join(' ') === '/')
     .map((f) => {
       const column = Number.parseInt(f[4], 10);
       const kib = (i: number) => (/^\d+$/.test(f[i]) ? BigInt(f[i]) * 1024n : 0n);

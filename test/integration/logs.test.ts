@@ -97,7 +97,7 @@ test('long output is trimmed in the message and uploaded whole as a file', async
   const complete = await t.fake.waitFor((c) => t.fake.calls.indexOf(c) > before && c.method === 'files.completeUploadExternal');
   assert.equal(complete.args.channel_id, 'C0OPS');
   const upload = t.fake.uploads().at(-1)!;
-  const content = upload.bytes.toString('utf8');
+  const content = upload.bytes!.toString('utf8');
   assert.equal(content.split('\n').length, 300);
   assert.ok(t.fake.calls.some((c) => t.fake.calls.indexOf(c) > before && c.method === 'files.getUploadURLExternal'));
 });
