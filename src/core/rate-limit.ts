@@ -1,9 +1,16 @@
 /**
  * Per-user sliding window (the manual's rate_limit: requests_per_minute). In memory on purpose:
  * it protects targets from one runaway user or script, not a hard quota across replicas.
+ * Each user's hits are a queue of timestamps read from `head`, so a hit costs O(1) amortised
+ * even with a high limit; the array is compacted once most of it is spent.
  */
+interface Window {
+  times: number[];
+  head: number;
+}
+
 export class RateLimiter {
-  private readonly hits = new Map<string, number[]>();
+  private readonly hits = new Map<string, Window>();
   private lastSweep = 0;
 
   constructor(private readonly perMinute: number, private readonly now: () => number = Date.now) {}
@@ -12,13 +19,15 @@ export class RateLimiter {
   take(key: string): number {
     const now = this.now();
     const since = now - 60_000;
-    const list = (this.hits.get(key) ?? []).filter((t) => t > since);
-    if (list.length >= this.perMinute) {
-      this.hits.set(key, list);
-      return list[0] + 60_000 - now;
+    let w = this.hits.get(key);
+    if (!w) this.hits.set(key, (w = { times: [], head: 0 }));
+    while (w.head < w.times.length && w.times[w.head] <= since) w.head++;
+    if (w.head > 1024 && w.head * 2 > w.times.length) {
+      w.times = w.times.slice(w.head);
+      w.head = 0;
     }
-    list.push(now);
-    this.hits.set(key, list);
+    if (w.times.length - w.head >= this.perMinute) return w.times[w.head] + 60_000 - now;
+    w.times.push(now);
     this.sweep(now);
     return 0;
   }
@@ -27,6 +36,6 @@ export class RateLimiter {
   private sweep(now: number): void {
     if (now - this.lastSweep < 60_000) return;
     this.lastSweep = now;
-    for (const [key, list] of this.hits) if (list[list.length - 1] <= now - 60_000) this.hits.delete(key);
+    for (const [key, w] of this.hits) if (w.times[w.times.length - 1] <= now - 60_000) this.hits.delete(key);
   }
 }

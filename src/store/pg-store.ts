@@ -6,6 +6,9 @@ export function createPgStore(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 5, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   // An idle client that loses its server emits 'error'; without a listener that would crash the bot.
   pool.on('error', () => {});
+  // pg-pool listens for errors only on idle clients; one that dies while checked out (server
+  // restarted mid-query) would otherwise emit an unhandled 'error' and take the bot down.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       return (await q.query(sql, params as unknown[])).rows as T[];

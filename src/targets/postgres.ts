@@ -25,6 +25,8 @@ export class PostgresTarget implements PostgresExecutor {
     });
     // Errors on idle clients (server restarted) are reported by the next query instead.
     this.pool.on('error', () => {});
+    // The same for a client that dies while checked out; its query rejects and reports the error.
+    this.pool.on('connect', (client) => client.on('error', () => {}));
   }
 
   async health(): Promise<PostgresHealth> {
