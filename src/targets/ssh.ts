@@ -219,7 +219,9 @@ export class SshHost implements HostExecutor {
   private exec(client: Client, line: string, maxBytes: number, abort: AbortSignal): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       const opened = (err: Error | undefined, channel: ClientChannel) => {
-        if (err) return reject(this.failure(err));
+        // ssh2 fails a channel that was never confirmed with "No response from server" when the
+        // connection closes under it (the host went away since our last command): nothing ran.
+        if (err) return reject(/No response from server/.test(err.message) ? new NotConnected() : this.failure(err));
         this.lastSeen = Date.now();
         const stdout = new OutputCap(maxBytes);
         const stderr = OutputCap.forStderr();
