@@ -253,3 +253,18 @@ export async function startSshd(opts: { netns?: boolean } = {}): Promise<SshHost
   }
   return self;
 }
+
+/**
+ * Ends the sshd processes that serve established connections on this host's port, as a reboot
+ * would. Stopping the listener alone is not enough: OpenSSH keeps open sessions running.
+ */
+export function dropSessions(h: { port: number }): void {
+  const out = execFileSync('ss', ['-tnpH', 'state', 'established', '(', 'sport', '=', `:${h.port}`, ')'], { encoding: 'utf8' });
+  for (const m of out.matchAll(/pid=(\d+)/g)) {
+    try {
+      process.kill(Number(m[1]), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

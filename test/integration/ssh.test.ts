@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startSshd, type SshHost as Sshd } from '../harness/sshd.ts';
+import { dropSessions, startSshd, type SshHost as Sshd } from '../harness/sshd.ts';
 import { UnavailableError } from '../../src/core/errors.ts';
 import { LocalHost } from '../../src/targets/local-host.ts';
 import { SshHost, type HostConfig } from '../../src/targets/ssh.ts';
@@ -22,21 +22,6 @@ function hostConfig(h: Sshd, extra: Partial<HostConfig> = {}): HostConfig {
 /** How many logins the server has accepted: one per SSH connection. */
 function logins(h: Sshd): number {
   return (readFileSync(join(h.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
-}
-
-/**
- * Ends the sshd processes that serve established connections on this port, as a reboot would.
- * Stopping the listener alone is not enough: OpenSSH keeps open sessions running.
- */
-function dropSessions(h: Sshd): void {
-  const out = execFileSync('ss', ['-tnpH', 'state', 'established', '(', 'sport', '=', `:${h.port}`, ')'], { encoding: 'utf8' });
-  for (const m of out.matchAll(/pid=(\d+)/g)) {
-    try {
-      process.kill(Number(m[1]), 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
 }
 
 /** Processes whose command line mentions `needle` (read from /proc, no shell). */
