@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { NodeSSH } from 'node-ssh';
 import { startDocker, type DockerEngine } from './docker.ts';
 import { startSshd, type SshHost } from './sshd.ts';
+import { sleep, until } from '../helpers/wait.ts';
 
 // dockerode ships no types and @types/dockerode is not installed; describe the part we use.
 interface ContainerInfo { Id: string; Names: string[]; State: string; Labels: Record<string, string> }
@@ -18,17 +19,6 @@ interface DockerodeClient {
 }
 const Docker = createRequire(import.meta.url)('dockerode') as new (opts: { socketPath: string }) => DockerodeClient;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(v)} after ${ms} ms`);
-    await sleep(200);
-  }
-}
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }

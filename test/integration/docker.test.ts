@@ -11,21 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import { UnavailableError, UserError } from '../../src/core/errors.ts';
 import { DockerTarget } from '../../src/targets/docker.ts';
 import { sharedDocker, type DockerEngine } from '../harness/docker.ts';
+import { sleep, until } from '../helpers/wait.ts';
 
 const project = `mitong${process.pid}`;
 const other = `other${process.pid}`;
 const name = (service: string, p = project) => `${p}-${service}-1`;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(v)} after ${ms} ms`);
-    await sleep(100);
-  }
-}
 
 describe('DockerTarget on a real Docker Engine', () => {
   let engine: DockerEngine;

@@ -6,30 +6,24 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { sharedDocker, type DockerEngine } from '../harness/docker.ts';
+import type { DockerEngine } from '../harness/docker.ts';
 import { messageText, startTestBot, type TestBot } from '../helpers/bot.ts';
+import { startStack } from '../helpers/compose.ts';
+import { sleep, until } from '../helpers/wait.ts';
 
-const project = `mitong${process.pid}`;
+let project = '';
 const name = (service: string) => `${project}-${service}-1`;
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('/health containers', () => {
   let engine: DockerEngine;
   let t: TestBot;
 
   before(async () => {
-    engine = await sharedDocker();
-    await Promise.all([
-      engine.runComposeService({ project, service: 'backend', healthcheck: true }),
-      engine.runComposeService({ project, service: 'worker' }),
-      engine.runComposeService({ project, service: 'nginx' }),
-    ]);
+    const stack = await startStack();
+    ({ engine, project } = stack);
     // Until its first check passes the backend is "starting", which is a warning.
-    for (let i = 0; (await engine.docker('inspect', '--format', '{{.State.Health.Status}}', name('backend'))) !== 'healthy'; i++) {
-      assert.ok(i < 100, 'backend never became healthy');
-      await sleep(200);
-    }
+    await until('backend health', 20_000, () => engine.docker('inspect', '--format', '{{.State.Health.Status}}', name('backend')), (h) => h === 'healthy', 200);
     t = await startTestBot({ targets: { local: false, docker: { local: { socket: engine.socketPath, project } } }, health: { timeout: '3s' } });
   });
   after(async () => {

@@ -216,17 +216,7 @@ describe('opsbot check-config', () => {
     });
 
   test('a bad file exits non-zero and prints every problem path to stderr', () => {
-    const bad = `
-colour: blue
-targets:
-  postgres:
-    main: { url: "mysql://root@127.0.0.1/x" }
-  hosts:
-    app1: { address: 10.0.0.5, user: ops, privateKeyFile: keys/id, hostKey: "md5:aa:bb" }
-approvals:
-  ttl: 30 minutes
-`;
-    const r = cli(configFile(bad));
+    const r = cli(configFile(BAD_YAML));
     assert.notEqual(r.status, 0, r.stdout);
     for (const path of ['targets.postgres.main.url', 'targets.hosts.app1.hostKey', 'approvals.ttl', 'colour']) {
       assert.ok(r.stderr.includes(path), `stderr lacks ${path}:\n${r.stderr}`);
