@@ -24,7 +24,10 @@ function stateLine(r: ApprovalRequest, progress?: string): { status: Status; tex
     case 'expired':
       return { status: 'warn', text: `⌛ Expired: nobody approved it within ${formatDuration(new Date(r.expires_at).getTime() - new Date(r.created_at).getTime())}` };
     case 'interrupted':
-      return { status: 'crit', text: '⚠️ Interrupted: the bot stopped while this was running. It was not re-run; check the target before trying again.' };
+      // With a result, the runner itself reported what happened after losing its lease.
+      return r.result?.summary
+        ? { status: 'crit', text: `⚠️ Interrupted: ${r.result.summary}. Check the target before trying again.` }
+        : { status: 'crit', text: '⚠️ Interrupted: the bot stopped while this was running. It was not re-run; check the target before trying again.' };
   }
 }
 

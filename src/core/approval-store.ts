@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Queryable, Store } from '../store/types.ts';
 import { AuditLog } from './audit.ts';
 import type { Plan } from './plan.ts';
@@ -32,6 +31,11 @@ export interface ApprovalRequest {
   approvers: string[];
 }
 
+export type VoteResult =
+  | { outcome: 'missing' }
+  /** approved: this vote was the deciding one; counted: recorded, more needed; repeat: this approver had already voted. */
+  | { outcome: 'approved' | 'counted' | 'repeat' | 'closed' | 'expired' | 'own'; request: ApprovalRequest };
+
 export type NewRequest = Pick<ApprovalRequest, 'command' | 'args_text' | 'plan' | 'plan_hash' | 'requester' | 'channel' | 'rule' | 'approver_roles' | 'approvals_needed'> & {
   ttlMs: number;
   breakGlass?: string;
@@ -53,12 +57,12 @@ export class ApprovalStore {
   }
 
   async create(req: NewRequest): Promise<ApprovalRequest> {
-    const id = `r-${randomBytes(3).toString('hex')}`;
     return this.store.transaction(async (q) => {
-      await q.query(
+      const [{ id }] = await q.query<{ id: string }>(
         `insert into approval_requests (id, command, args_text, plan, plan_hash, requester, channel, rule, approver_roles, approvals_needed, break_glass, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + $12 * interval '1 millisecond')`,
-        [id, req.command, req.args_text, JSON.stringify(req.plan), req.plan_hash, req.requester, req.channel, req.rule, JSON.stringify(req.approver_roles), req.approvals_needed, req.breakGlass ?? null, req.ttlMs],
+         values ('r-' || nextval('approval_request_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond')
+         returning id`,
+        [req.command, req.args_text, JSON.stringify(req.plan), req.plan_hash, req.requester, req.channel, req.rule, JSON.stringify(req.approver_roles), req.approvals_needed, req.breakGlass ?? null, req.ttlMs],
       );
       await audit(q, req.requester, req.channel, id, req.command, req.breakGlass ? 'break_glass' : 'requested', { plan: req.plan.summary, reason: req.breakGlass });
       return (await this.get(id, q))!;
@@ -71,27 +75,36 @@ export class ApprovalStore {
 
   /**
    * Records a vote; when enough distinct approvers have voted, moves pending → approved.
-   * Returns the request as it stands and whether this vote was the deciding one.
+   * The request's row is locked first, so votes on one request are serialized: the vote that
+   * reaches the count always sees every earlier one, and exactly one vote approves. Expiry is
+   * judged by the database's clock, the same clock every transition uses.
    */
-  async vote(id: string, approver: string, leaseMs: number): Promise<{ request: ApprovalRequest; counted: boolean; approvedNow: boolean }> {
+  async vote(id: string, approver: string, leaseMs: number): Promise<VoteResult> {
     return this.store.transaction(async (q) => {
+      const [row] = await q.query<{ command: string; state: ApprovalState; requester: string; expired: boolean }>(
+        'select command, state, requester, expires_at <= now() as expired from approval_requests where id = $1 for update',
+        [id],
+      );
+      if (!row) return { outcome: 'missing' };
+      const current = async () => (await this.get(id, q))!;
+      if (row.state !== 'pending') return { outcome: 'closed', request: await current() };
+      if (row.expired) return { outcome: 'expired', request: await current() };
+      if (row.requester === approver) return { outcome: 'own', request: await current() };
       const inserted = await q.query(
-        `insert into approval_votes (request_id, approver)
-         select id, $2 from approval_requests where id = $1 and state = 'pending' and expires_at > now() and requester <> $2
-         on conflict do nothing returning approver`,
+        'insert into approval_votes (request_id, approver) values ($1, $2) on conflict do nothing returning approver',
         [id, approver],
       );
-      const command = (await q.query<{ command: string }>('select command from approval_requests where id = $1', [id]))[0]?.command ?? null;
-      if (inserted.length) await audit(q, approver, null, id, command, 'approve_vote', {});
+      if (!inserted.length) return { outcome: 'repeat', request: await current() };
+      await audit(q, approver, null, id, row.command, 'approve_vote', {});
       const approved = await q.query(
         `update approval_requests r set state = 'approved', decided_by = $2, updated_at = now(), lease_until = now() + $3 * interval '1 millisecond'
-         where r.id = $1 and r.state = 'pending' and r.expires_at > now()
+         where r.id = $1 and r.state = 'pending'
            and (select count(*) from approval_votes v where v.request_id = r.id) >= r.approvals_needed
          returning id`,
         [id, approver, leaseMs],
       );
-      if (approved.length) await audit(q, approver, null, id, command, 'approved', {});
-      return { request: (await this.get(id, q))!, counted: inserted.length > 0, approvedNow: approved.length > 0 };
+      if (approved.length) await audit(q, approver, null, id, row.command, 'approved', {});
+      return { outcome: approved.length ? 'approved' : 'counted', request: await current() };
     });
   }
 
@@ -105,12 +118,25 @@ export class ApprovalStore {
     return this.transition(id, runner, `state = 'running', runner = $2, started_at = now(), lease_until = now() + $3 * interval '1 millisecond'`, `state = 'approved'`, [leaseMs], 'started', 'opsbot');
   }
 
-  async heartbeat(id: string, runner: string, leaseMs: number): Promise<void> {
-    await this.store.query(`update approval_requests set lease_until = now() + $3 * interval '1 millisecond' where id = $1 and state = 'running' and runner = $2`, [id, runner, leaseMs]);
+  /** Renews the runner's lease; false when the request is no longer this runner's to run. */
+  async heartbeat(id: string, runner: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.store.query(
+      `update approval_requests set lease_until = now() + $3 * interval '1 millisecond' where id = $1 and state = 'running' and runner = $2 returning id`,
+      [id, runner, leaseMs],
+    );
+    return rows.length > 0;
   }
 
   async finish(id: string, runner: string, state: 'succeeded' | 'failed', result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
     return this.transition(id, runner, `state = $3, result = $4, finished_at = now()`, `state = 'running' and runner = $2`, [state, JSON.stringify(result)], state, 'opsbot');
+  }
+
+  /**
+   * A runner that lost its lease (the request was marked interrupted meanwhile) records what it
+   * actually did, so the card tells the truth instead of "interrupted, not re-run".
+   */
+  async recordAfterLostLease(id: string, runner: string, result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
+    return this.transition(id, runner, `result = $3`, `state = 'interrupted' and runner = $2`, [JSON.stringify(result)], 'lost_lease', 'opsbot');
   }
 
   async deny(id: string, user: string, reason: string): Promise<ApprovalRequest | undefined> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Lease, LeaseLostError, lostLeaseResult } from './lease.ts';
 import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
 import { approvalCard } from './approval-card.ts';
@@ -34,7 +35,7 @@ export interface ApprovalDeps {
  */
 export class ApprovalEngine {
   /** Identifies this process as the runner of what it executes (for leases). */
-  readonly runnerId = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly runnerId = `${process.pid}-${randomBytes(8).toString('hex')}`;
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
@@ -87,31 +88,56 @@ export class ApprovalEngine {
     const req = await this.deps.store.get(id);
     if (!req) return `Request ${id} does not exist.`;
     if (req.state !== 'pending') return `Request ${id} is already ${req.state}; nothing was done.`;
-    if (new Date(req.expires_at).getTime() <= Date.now()) {
-      await this.sweep();
-      return `Request ${id} has expired; nothing was done. Ask again with /${req.command} ${req.args_text}.`;
-    }
     if (req.requester === user) return `You cannot approve your own request. Someone with the role ${req.approver_roles.join(' or ')} must approve it.`;
     const roles = await this.deps.rbac.rolesOf(user);
     if (!req.approver_roles.some((r) => roles.has(r))) return `Approving /${req.command} needs the role ${req.approver_roles.join(' or ')}.`;
-    const { request, counted, approvedNow } = await this.deps.store.vote(id, user, this.settings.lease);
-    await this.refresh(request);
-    if (approvedNow) {
-      this.track(this.execute(request));
-      return `Approved. Running /${request.command} ${request.args_text} now.`;
-    }
+    // Everything above was a quick refusal on a plain read; the vote itself re-checks state,
+    // expiry (by the database's clock) and the requester under a row lock.
+    const vote = await this.deps.store.vote(id, user, this.settings.lease);
+    if (vote.outcome === 'missing') return `Request ${id} does not exist.`;
+    const request = vote.request;
     const left = request.approvals_needed - request.approvers.length;
-    if (request.state !== 'pending') return `Request ${id} is already ${request.state}.`;
-    return counted ? `Approval recorded; ${left} more needed from a different approver.` : `You have already approved this; ${left} more needed from a different approver.`;
+    switch (vote.outcome) {
+      case 'expired':
+        await this.sweep();
+        return `Request ${id} has expired; nothing was done. Ask again with /${request.command} ${request.args_text}.`;
+      case 'closed':
+        return `Request ${id} is already ${request.state}; nothing was done.`;
+      case 'own':
+        return `You cannot approve your own request. Someone with the role ${request.approver_roles.join(' or ')} must approve it.`;
+      case 'approved':
+        await this.refresh(request);
+        this.track(this.execute(request));
+        return `Approved. Running /${request.command} ${request.args_text} now.`;
+      case 'counted':
+        await this.refresh(request);
+        return `Approval recorded; ${left} more needed from a different approver.`;
+      case 'repeat':
+        return `You have already approved this; ${left} more needed from a different approver.`;
+    }
+  }
+
+  /**
+   * Whether `user` may deny `id` at all. Asked at the click, before the reason is asked for, so
+   * nobody writes a reason only to be refused. Undefined when they may.
+   */
+  async denyRefusal(id: string, user: string): Promise<string | undefined> {
+    const req = await this.deps.store.get(id);
+    if (!req) return `Request ${id} does not exist.`;
+    if (req.state !== 'pending') return `Request ${id} is already ${req.state}; nothing was done.`;
+    const roles = await this.deps.rbac.rolesOf(user);
+    if (!req.approver_roles.some((r) => roles.has(r))) return `Denying /${req.command} needs the role ${req.approver_roles.join(' or ')}.`;
+    return undefined;
   }
 
   async deny(id: string, user: string, reason: string): Promise<string> {
-    const req = await this.deps.store.get(id);
-    if (!req) return `Request ${id} does not exist.`;
-    const roles = await this.deps.rbac.rolesOf(user);
-    if (!req.approver_roles.some((r) => roles.has(r))) return `Denying /${req.command} needs the role ${req.approver_roles.join(' or ')}.`;
+    const refusal = await this.denyRefusal(id, user);
+    if (refusal) return refusal;
     const denied = await this.deps.store.deny(id, user, reason.trim() || 'no reason given');
-    if (!denied) return `Request ${id} is already ${req.state === 'pending' ? 'expired' : req.state}; nothing was done.`;
+    if (!denied) {
+      const now = await this.deps.store.get(id);
+      return `Request ${id} is already ${now?.state === 'pending' ? 'expired' : now?.state ?? 'gone'}; nothing was done.`;
+    }
     await this.refresh(denied);
     return `Denied ${id}.`;
   }
@@ -132,24 +158,40 @@ export class ApprovalEngine {
     return open.filter((r) => r.requester === user || r.approver_roles.some((role) => roles.has(role)));
   }
 
-  /** Runs an approved request: claim it, re-verify, execute, record. Never throws. */
+  /** Runs an approved request. Never throws: it runs after an ack, where nothing may crash the bot. */
   private async execute(approved: ApprovalRequest): Promise<void> {
+    try {
+      await this.run(approved);
+    } catch (err) {
+      this.deps.log.error({ id: approved.id, err: errorMessage(err) }, 'approved request could not be completed');
+    }
+  }
+
+  /** Claims the request, re-verifies the plan, runs it while holding the lease, and records the outcome. */
+  private async run(approved: ApprovalRequest): Promise<void> {
     const { store, log } = this.deps;
-    const lease = this.settings.lease;
-    const req = await store.start(approved.id, this.runnerId, lease).catch((err: unknown) => {
+    const req = await store.start(approved.id, this.runnerId, this.settings.lease).catch((err: unknown) => {
       log.error({ id: approved.id, err: errorMessage(err) }, 'could not start approved request');
       return undefined;
     });
     if (!req) return; // someone else claimed it, or it was interrupted
-    const heartbeat = setInterval(() => void store.heartbeat(req.id, this.runnerId, lease).catch(() => {}), Math.max(200, lease / 3));
+    const lease = new Lease(store, req.id, this.runnerId, this.settings.lease, log);
+    const steps: string[] = [];
     let outcome: 'succeeded' | 'failed' = 'failed';
     let result: ApprovalRequest['result'];
     try {
-      await this.refresh(req);
+      void this.refresh(req);
       const cmd = this.commands.get(req.command);
       const ctx: ExecContext = {
         requestId: req.id, requester: req.requester, config: this.deps.config, targets: this.deps.targets, log: log.child({ request: req.id }),
-        progress: (text) => this.refresh({ ...req, state: 'running' }, text),
+        signal: lease.signal,
+        // A step boundary: the runner stops here once its lease is gone. The card update is best
+        // effort and never waited for, so a rate-limited Slack cannot hold the action up.
+        progress: async (text) => {
+          lease.check(text);
+          steps.push(text);
+          void this.refresh({ ...req, state: 'running' }, text);
+        },
       };
       if (!cmd?.execute) result = { summary: `/${req.command} cannot be executed by this version of the bot; nothing ran.` };
       else if (hashPlan(req.plan) !== req.plan_hash) result = { summary: 'the stored plan does not match its hash; nothing ran.' };
@@ -157,19 +199,31 @@ export class ApprovalEngine {
         const why = await cmd.precheck?.(ctx, req.plan);
         if (why) result = { summary: `precondition failed: ${why}; nothing ran.` };
         else {
+          lease.check('the first step');
           const report = await cmd.execute(ctx, req.plan);
           outcome = report.status === 'crit' ? 'failed' : 'succeeded';
           result = { summary: report.summary, status: report.status, lines: (report.sections ?? []).flatMap((s) => s.lines) };
         }
       }
     } catch (err) {
+      if (!(err instanceof LeaseLostError)) log.error({ id: req.id, err: errorMessage(err) }, 'approved action failed');
       result = { summary: redactText(errorMessage(err)) };
-      log.error({ id: req.id, err: errorMessage(err) }, 'approved action failed');
     } finally {
-      clearInterval(heartbeat);
+      lease.stop();
     }
-    const done = await store.finish(req.id, this.runnerId, outcome, result).catch(() => undefined);
-    await this.refresh(done ?? (await store.get(req.id)) ?? req);
+    if (lease.lost) {
+      const done = await store.recordAfterLostLease(req.id, this.runnerId, lostLeaseResult(steps, result, lease.lostBefore));
+      await this.refresh(done ?? (await store.get(req.id)) ?? req);
+      return;
+    }
+    const done = await store.finish(req.id, this.runnerId, outcome, result);
+    if (!done) {
+      // Marked interrupted between the last renewal and now: say what did happen.
+      const after = await store.recordAfterLostLease(req.id, this.runnerId, lostLeaseResult(steps, result, undefined));
+      await this.refresh(after ?? (await store.get(req.id)) ?? req);
+      return;
+    }
+    await this.refresh(done);
   }
 
   /** Closes expired requests and marks abandoned executions interrupted; updates their cards. */
@@ -202,7 +256,8 @@ export class ApprovalEngine {
 
   private track(p: Promise<void>): void {
     this.running.add(p);
-    void p.finally(() => this.running.delete(p));
+    // execute() never rejects; the catch is a second guard so a tracked promise can never be an unhandled rejection.
+    void p.catch(() => {}).finally(() => this.running.delete(p));
   }
 
   private async refresh(req: ApprovalRequest, progress?: string): Promise<void> {

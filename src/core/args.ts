@@ -47,15 +47,36 @@ export interface ArgSpec {
 
 /** Turns tokens into the object the command's zod schema validates; every mistake is a UserError. */
 export function parseArgs(text: string, spec: ArgSpec): unknown {
+  return parseCommandLine(text, spec).values;
+}
+
+export interface ParsedLine {
+  values: unknown;
+  /**
+   * The arguments as the parser understood them, re-quoted, without the `omit` options: what
+   * cards and audit rows show. Built from the tokens, so curly quotes and `--flag=value` forms
+   * are rendered the same way they were parsed.
+   */
+  echo: string;
+}
+
+/** Quotes a token for display only when it would otherwise split or change meaning. */
+function shown(token: string): string {
+  return /^[^\s"']+$/.test(token) ? token : `"${token.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+export function parseCommandLine(text: string, spec: ArgSpec, omit: readonly string[] = []): ParsedLine {
   const shape = spec.schema.shape as Record<string, AnySchema>;
   const flags = Object.keys(shape).filter((k) => !spec.positionals.includes(k));
   const out: Record<string, unknown> = {};
   const positional: string[] = [];
+  const echo: string[] = [];
   const tokens = tokenize(text);
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i];
     if (!tok.startsWith('--') || tok === '--') {
       positional.push(tok);
+      echo.push(shown(tok));
       continue;
     }
     const [rawName, inline] = tok.slice(2).split(/=(.*)/s, 2);
@@ -65,7 +86,10 @@ export function parseArgs(text: string, spec: ArgSpec): unknown {
       throw new UserError(`Unknown option --${rawName}.`, { usage: spec.usage, hint: guess ? `--${guess}` : undefined });
     }
     if (base(shape[key])._zod.def.type === 'boolean') {
-      out[key] = inline === undefined ? true : !/^(false|no|0)$/i.test(inline);
+      // A switch is on when present. "--dry-run=false" would otherwise read as a real run to
+      // one person and a dry run to another, so any value is refused.
+      if (inline !== undefined) throw new UserError(`--${rawName} is a switch and takes no value: write --${rawName}, or leave it out.`, { usage: spec.usage });
+      out[key] = true;
     } else if (inline !== undefined) {
       out[key] = inline;
     } else if (i + 1 < tokens.length) {
@@ -73,12 +97,13 @@ export function parseArgs(text: string, spec: ArgSpec): unknown {
     } else {
       throw new UserError(`Option --${rawName} needs a value.`, { usage: spec.usage });
     }
+    if (!omit.includes(key)) echo.push(out[key] === true ? `--${rawName}` : `--${rawName} ${shown(String(out[key]))}`);
   }
   if (positional.length > spec.positionals.length) {
     throw new UserError(`Unexpected argument "${positional[spec.positionals.length]}".`, { usage: spec.usage });
   }
   positional.forEach((value, i) => (out[spec.positionals[i]] = value));
-  return validate(out, spec);
+  return { values: validate(out, spec), echo: echo.join(' ') };
 }
 
 function validate(input: Record<string, unknown>, spec: ArgSpec): unknown {

@@ -30,8 +30,14 @@ export interface ExecContext {
   config: Config;
   targets: Targets;
   log: Logger;
-  /** Shown on the approval card as the current step ("restarting…"); updates are coalesced. */
+  /**
+   * Marks the start of a step, shown on the approval card ("restarting…"). The card update is
+   * best effort and never waited for. Rejects with LeaseLostError when this runner no longer
+   * holds the request's lease: the step must then not start.
+   */
   progress(text: string): Promise<void>;
+  /** Aborted when the runner loses its lease, for long steps that can stop midway. */
+  signal: AbortSignal;
 }
 
 export interface CommandDef<S extends z.ZodObject> {

@@ -1,30 +1,43 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { ApprovalEngine } from '../core/approvals.ts';
 import { approvalList } from '../core/approval-list.ts';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage, newRef } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { redactDeep } from '../core/redact.ts';
+import { redactDeep, redactText } from '../core/redact.ts';
 import { renderReport } from './render.ts';
 
 const DENY_VIEW = 'approval.deny';
 
 /** Buttons on approval cards, the deny-reason modal, and the App Home list. */
 export function registerApprovalHandlers(app: App, engine: ApprovalEngine, log: Logger): void {
+  /** Logs the real error with a reference; the clicker sees only the reference, like the dispatcher's errors. */
+  const internal = (err: unknown, fields: Record<string, unknown>, what: string): string => {
+    const ref = newRef();
+    log.error({ ...fields, ref, err: errorMessage(err) }, what);
+    return `Internal error (ref ${ref}). Nothing was recorded; the details are in the bot's log.`;
+  };
+
   app.action<BlockButtonAction>(/^approval\.(approve|deny|cancel)$/, async ({ ack, body, action, respond, client }) => {
     await ack();
     const id = action.value ?? '';
     const user = body.user.id;
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text: redactText(text) });
     try {
       if (action.action_id === 'approval.deny') {
+        // Refused at the click: nobody is asked for a reason only to be told they may not deny.
+        const refusal = await engine.denyRefusal(id, user);
+        if (refusal) {
+          await tell(refusal);
+          return;
+        }
         const channel = body.container?.channel_id ?? body.channel?.id ?? '';
         await client.views.open({ trigger_id: body.trigger_id, view: denyModal(id, channel) });
         return;
       }
       const text = action.action_id === 'approval.approve' ? await engine.approve(id, user) : await engine.cancel(id, user);
-      await respond({ response_type: 'ephemeral', replace_original: false, text });
+      await tell(text);
     } catch (err) {
-      log.error({ id, user, err: errorMessage(err) }, 'approval action failed');
-      await respond({ response_type: 'ephemeral', replace_original: false, text: `Could not record that: ${errorMessage(err)}` }).catch(() => {});
+      await tell(internal(err, { id, user, action: action.action_id }, 'approval action failed')).catch(() => {});
     }
   });
 
@@ -35,16 +48,26 @@ export function registerApprovalHandlers(app: App, engine: ApprovalEngine, log: 
       return;
     }
     await ack();
-    const { id, channel } = JSON.parse(view.private_metadata || '{}') as { id: string; channel: string };
-    const text = await engine.deny(id, body.user.id, reason).catch((err: unknown) => `Could not deny ${id}: ${errorMessage(err)}`);
-    if (channel) await client.chat.postEphemeral({ channel, user: body.user.id, text }).catch(() => {});
+    let meta: { id?: string; channel?: string } = {};
+    try {
+      meta = JSON.parse(view.private_metadata || '{}') as typeof meta;
+    } catch {
+      // a view we did not build; nothing to deny
+    }
+    const id = meta.id ?? '';
+    const text = await engine.deny(id, body.user.id, reason).catch((err: unknown) => internal(err, { id, user: body.user.id }, 'deny failed'));
+    if (meta.channel) await client.chat.postEphemeral({ channel: meta.channel, user: body.user.id, text: redactText(text) }).catch(() => {});
   });
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    const report = approvalList(await engine.actionableFor(event.user), event.user);
-    const { blocks } = redactDeep(renderReport(report));
-    await client.views.publish({ user_id: event.user, view: { type: 'home', blocks } });
+    try {
+      const report = approvalList(await engine.actionableFor(event.user), event.user);
+      const { blocks } = redactDeep(renderReport(report));
+      await client.views.publish({ user_id: event.user, view: { type: 'home', blocks } });
+    } catch (err) {
+      internal(err, { user: event.user }, 'App Home could not be published');
+    }
   });
 }
 

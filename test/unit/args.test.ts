@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseArgs, tokenize, type ArgSpec } from '../../src/core/args.ts';
+import { parseArgs, parseCommandLine, tokenize, type ArgSpec } from '../../src/core/args.ts';
 import { UserError } from '../../src/core/errors.ts';
 
 describe('tokenize', () => {
@@ -108,17 +108,34 @@ describe('parseArgs', () => {
     assert.equal(a.grep, 'connection refused');
   });
 
-  test('boolean flags need no value; =false/no/0 turn them off', () => {
+  test('boolean flags need no value and take none', () => {
     const on = parseArgs('backend --follow --dry-run', spec) as Record<string, unknown>;
     assert.equal(on.follow, true);
     assert.equal(on.dryRun, true, '--dry-run maps to the camelCase key dryRun');
     assert.equal(on.service, 'backend', 'a boolean flag does not swallow the next word');
     const onFirst = parseArgs('--follow backend', spec) as Record<string, unknown>;
     assert.equal(onFirst.service, 'backend');
-    for (const off of ['false', 'no', '0', 'FALSE']) {
-      assert.equal((parseArgs(`backend --follow=${off}`, spec) as Record<string, unknown>).follow, false, off);
+    assert.equal((parseArgs('backend', spec) as Record<string, unknown>).dryRun, false);
+  });
+
+  test('a value on a switch is a usage error, whatever the value', () => {
+    // "--dry-run=false" once posted a real approval request.
+    for (const v of ['false', 'no', '0', 'FALSE', 'yes', 'true', '']) {
+      const e = userError(`backend --dry-run=${v}`);
+      assert.match(e.message, /--dry-run is a switch and takes no value/, v);
+      assert.deepEqual(e.usage, spec.usage);
     }
-    assert.equal((parseArgs('backend --follow=yes', spec) as Record<string, unknown>).follow, true);
+  });
+
+  test('echo renders the parsed arguments without the omitted options, quoting as parsed', () => {
+    const line = (text: string) => parseCommandLine(text, spec, ['dryRun', 'grep']).echo;
+    assert.equal(line('backend --lines 5 --grep x'), 'backend --lines 5');
+    // Curly quotes group words exactly as straight ones do; the echo never keeps half a quote.
+    assert.equal(line('backend --grep \u201Cdisk full\u201D --lines=7'), 'backend --lines 7');
+    assert.equal(parseCommandLine('nginx \u201Cerror\u201D --grep \u2018a "b" c\u2019', spec).echo, 'nginx error --grep "a \\"b\\" c"');
+    // The echo parses back to the same values.
+    const again = parseCommandLine(parseCommandLine('nginx --grep \'a "b" \\\\ c\'', spec).echo, spec).values as Record<string, unknown>;
+    assert.equal(again.grep, 'a "b" \\\\ c');
   });
 
   test('z.coerce.number() turns the text into a number', () => {

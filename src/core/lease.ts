@@ -1,0 +1,90 @@
+import type { ApprovalRequest } from './approval-store.ts';
+import { errorMessage } from './errors.ts';
+import type { Logger } from './log.ts';
+
+/** What renews a lease; ApprovalStore.heartbeat in production. */
+export interface LeaseStore {
+  heartbeat(id: string, runner: string, leaseMs: number): Promise<boolean>;
+}
+
+/** Thrown at a step boundary once the runner no longer holds the lease: it must not go on. */
+export class LeaseLostError extends Error {
+  constructor(readonly nextStep: string) {
+    super(`stopped before "${nextStep}": this runner lost its lease`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * A running action's claim on its request. It is renewed in the background; it is lost when the
+ * renewal finds the request no longer ours (a sweeper judged this runner dead and marked it
+ * interrupted), or when no renewal has succeeded for a whole lease, because by then any other
+ * replica may judge it dead. The runner asks `check()` before each step and stops when lost.
+ */
+export class Lease {
+  lost = false;
+  /** The step the runner was about to start when it noticed the loss. */
+  lostBefore: string | undefined;
+  private readonly abort = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private lastRenewed = Date.now();
+  private renewing = false;
+
+  constructor(private readonly store: LeaseStore, private readonly id: string, private readonly runner: string, private readonly ms: number, private readonly log: Logger) {
+    this.timer = setInterval(() => void this.renew(), Math.max(200, Math.floor(ms / 3)));
+  }
+
+  /** Aborted when the lease is lost, for steps that can stop midway. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  check(nextStep: string): void {
+    if (!this.lost) return;
+    this.lostBefore ??= nextStep;
+    throw new LeaseLostError(nextStep);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async renew(): Promise<void> {
+    if (this.renewing || this.lost) return; // a slow store: never stack renewals
+    this.renewing = true;
+    try {
+      if (await this.store.heartbeat(this.id, this.runner, this.ms)) this.lastRenewed = Date.now();
+      else this.lose('the request is no longer running under this runner');
+    } catch (err) {
+      if (Date.now() - this.lastRenewed >= this.ms) this.lose(`no renewal for ${this.ms} ms (${errorMessage(err)})`);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private lose(why: string): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.log.warn({ id: this.id, runner: this.runner, why }, 'lease lost');
+    this.abort.abort(new Error(`lease lost: ${why}`));
+  }
+}
+
+/** The result a runner records after losing its lease: what ran, and where it stopped. */
+export function lostLeaseResult(steps: string[], result: ApprovalRequest['result'], stoppedBefore: string | undefined): NonNullable<ApprovalRequest['result']> {
+  const ran = steps.length ? ['Steps that ran before the lease was lost:', ...steps.map((s, i) => `${i + 1}. ${s}`)] : [];
+  if (stoppedBefore !== undefined) {
+    return {
+      status: 'crit',
+      summary: steps.length
+        ? `this runner lost its lease and stopped before "${stoppedBefore}"; ${steps.length} step${steps.length === 1 ? '' : 's'} had run`
+        : `this runner lost its lease before its first step; nothing ran`,
+      lines: ran,
+    };
+  }
+  return {
+    status: result?.status ?? 'crit',
+    summary: `it ran to the end (${result?.summary ?? 'no result'}), but this runner lost its lease while it ran`,
+    lines: [...ran, ...(result?.lines ?? [])],
+  };
+}
