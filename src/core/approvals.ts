@@ -11,6 +11,7 @@ import { hashPlan, type Plan } from './plan.ts';
 import type { Rbac } from './rbac.ts';
 import { redactText } from './redact.ts';
 import type { Report } from './report.ts';
+import { channelMention, userMention } from './mention.ts';
 
 /** Where cards live. The Slack implementation coalesces updates to one a second per card. */
 export interface CardSink {
@@ -69,9 +70,9 @@ export class ApprovalEngine {
     if (p.breakGlass !== undefined) {
       const approved = await this.deps.store.approveBreakGlass(req.id, p.user, this.settings.lease);
       if (approved) this.track(this.execute(approved));
-      return { title: `/${cmd.name}`, status: 'warn', summary: `🚨 Break-glass: running now without approval (${req.id}). It is flagged for review in <#${card.channel}>.` };
+      return { title: `/${cmd.name}`, status: 'warn', summary: `🚨 Break-glass: running now without approval (${req.id}). It is flagged for review in ${channelMention(card.channel)}.` };
     }
-    const where = card.channel === p.channel ? 'below' : `in <#${card.channel}>`;
+    const where = card.channel === p.channel ? 'below' : `in ${channelMention(card.channel)}`;
     return { title: `/${cmd.name}`, status: 'info', summary: `Approval requested (${req.id}): the card is ${where}. It expires at ${new Date(req.expires_at).toISOString().slice(11, 16)} UTC.` };
   }
 
@@ -106,11 +107,12 @@ export class ApprovalEngine {
       case 'own':
         return `You cannot approve your own request. Someone with the role ${request.approver_roles.join(' or ')} must approve it.`;
       case 'approved':
-        await this.refresh(request);
+        // The run starts first; card updates never hold an action (Slack may be rate limiting).
         this.track(this.execute(request));
+        void this.refresh(request);
         return `Approved. Running /${request.command} ${request.args_text} now.`;
       case 'counted':
-        await this.refresh(request);
+        void this.refresh(request);
         return `Approval recorded; ${left} more needed from a different approver.`;
       case 'repeat':
         return `You have already approved this; ${left} more needed from a different approver.`;
@@ -138,17 +140,17 @@ export class ApprovalEngine {
       const now = await this.deps.store.get(id);
       return `Request ${id} is already ${now?.state === 'pending' ? 'expired' : now?.state ?? 'gone'}; nothing was done.`;
     }
-    await this.refresh(denied);
+    void this.refresh(denied);
     return `Denied ${id}.`;
   }
 
   async cancel(id: string, user: string): Promise<string> {
     const req = await this.deps.store.get(id);
     if (!req) return `Request ${id} does not exist.`;
-    if (req.requester !== user) return `Only the requester (<@${req.requester}>) can cancel ${id}.`;
+    if (req.requester !== user) return `Only the requester (${userMention(req.requester)}) can cancel ${id}.`;
     const cancelled = await this.deps.store.cancel(id, user);
     if (!cancelled) return `Request ${id} is already ${req.state}; nothing was done.`;
-    await this.refresh(cancelled);
+    void this.refresh(cancelled);
     return `Cancelled ${id}.`;
   }
 
