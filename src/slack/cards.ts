@@ -9,6 +9,8 @@ interface CardState {
   latest?: Report;
   waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
   timer?: NodeJS.Timeout;
+  /** Forgets the card once a whole interval has passed with nothing to send. */
+  forget?: NodeJS.Timeout;
   busy: boolean;
 }
 
@@ -30,6 +32,7 @@ export class SlackCards implements CardSink {
     const key = `${channel}:${ts}`;
     let card = this.cards.get(key);
     if (!card) this.cards.set(key, (card = { last: 0, waiters: [], busy: false }));
+    clearTimeout(card.forget);
     card.latest = report;
     const done = new Promise<void>((resolve, reject) => card.waiters.push({ resolve, reject }));
     this.schedule(key, channel, ts, card);
@@ -71,7 +74,14 @@ export class SlackCards implements CardSink {
       card.busy = false;
       card.last = Date.now();
       if (card.latest) this.schedule(key, channel, ts, card);
-      else this.cards.delete(key);
+      else {
+        // Kept until its interval is over: forgetting it at once would let the next update go
+        // out immediately, and a steady trickle of updates would never be paced.
+        card.forget = setTimeout(() => {
+          if (!card.latest && !card.busy && !card.timer) this.cards.delete(key);
+        }, this.minIntervalMs);
+        card.forget.unref();
+      }
     }
   }
 }
