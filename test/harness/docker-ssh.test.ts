@@ -4,13 +4,14 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { readFile, access } from 'node:fs/promises';
+import { readFile, access, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { NodeSSH } from 'node-ssh';
 import { startDocker, type DockerEngine } from './docker.ts';
 import { startSshd, type SshHost } from './sshd.ts';
-import { sleep, until } from '../helpers/wait.ts';
+import { scaled, sleep, until } from '../helpers/wait.ts';
 
 // dockerode ships no types and @types/dockerode is not installed; describe the part we use.
 interface ContainerInfo { Id: string; Names: string[]; State: string; Labels: Record<string, string> }
@@ -74,13 +75,13 @@ describe('docker harness', () => {
     console.log(`docker restart -t 1 took ${Date.now() - t0} ms`);
     assert.notEqual(await engine.startedAt(name), before);
     // Events arrive a little late.
-    await until('start events', 5000, () => engine.countEvents(name, 'start', since), (n) => n === 1);
+    await until('start events', scaled(5000), () => engine.countEvents(name, 'start', since), (n) => n === 1);
   });
 
   it('a healthcheck container becomes healthy', async () => {
     await engine.runComposeService({ project: 'mitong', service: 'db', healthcheck: true });
     const t0 = Date.now();
-    await until('health', 20_000,
+    await until('health', scaled(20_000),
       () => engine.docker('inspect', '--format', '{{.State.Health.Status}}', 'mitong-db-1'), (s) => s === 'healthy');
     console.log(`healthy after ${Date.now() - t0} ms`);
   });
@@ -100,16 +101,23 @@ describe('sshd harness', () => {
   async function connect(h: SshHost): Promise<{ ssh: NodeSSH; seen: string }> {
     let seen = '';
     const ssh = await new NodeSSH().connect({
-      host: h.host, port: h.port, username: h.user, privateKey: h.privateKey, readyTimeout: 5000,
+      host: h.host, port: h.port, username: h.user, privateKey: h.privateKey, readyTimeout: scaled(5000),
       hostVerifier: (key: Buffer) => { seen = sshFingerprint(key); return seen === h.hostKeyFingerprint; },
     });
     return { ssh, seen };
   }
 
+  /** The /etc/passwd entry of `user`, or undefined. */
+  const passwdEntry = (user: string) => readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+
   after(async () => {
-    for (const h of hosts) await h.stop();
+    for (const h of hosts) await h.remove();
     await sleep(100);
     for (const pid of pids) assert.equal(alive(pid), false, `sshd ${pid} still running`);
+    for (const h of hosts) {
+      assert.equal(passwdEntry(h.user), undefined, `login user ${h.user} left behind`);
+      assert.equal(existsSync(h.dir), false, `${h.dir} left behind`);
+    }
     assert.doesNotMatch(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), new RegExp(`opsbot-ssh-${process.pid}-`));
   });
 
@@ -145,6 +153,32 @@ describe('sshd harness', () => {
     back.ssh.dispose();
   });
 
+  it('logs in as a user of its own: /bin/sh, an empty home, and files in its dir readable', async () => {
+    const h = await track(await startSshd());
+    assert.notEqual(h.uid, 0);
+    const entry = passwdEntry(h.user)?.split(':');
+    assert.ok(entry, `${h.user} is not in /etc/passwd`);
+    assert.deepEqual([entry[2], entry[5], entry[6]], [String(h.uid), h.home, '/bin/sh']);
+    // No rc file from /etc/skel or anywhere else runs at login: the home holds .ssh only.
+    const [id, pwd, ...files] = (await h.ssh('id -u; pwd; ls -A')).trim().split('\n');
+    assert.deepEqual([id, pwd, files], [String(h.uid), h.home, ['.ssh']]);
+    // Logs the tests put in the host's dir are readable by it; the private keys are not.
+    const log = join(h.dir, 'app.log');
+    await writeFile(log, 'ERROR x\n');
+    assert.equal((await h.ssh('cat', log)).trim(), 'ERROR x');
+    assert.equal(statSync(h.privateKeyPath).mode & 0o077, 0, 'the client key is private');
+    await assert.rejects(h.ssh('cat', h.privateKeyPath), /Permission denied/);
+    // Root may not log in at all.
+    const root = await new NodeSSH().connect({ host: h.host, port: h.port, username: 'root', privateKey: h.privateKey, readyTimeout: scaled(5000) })
+      .then((c) => { c.dispose(); return 'logged in'; }, (e: Error) => e.message);
+    assert.match(root, /authentication methods failed/);
+    // Only its sessions' processes run as it: none now, one while a command runs.
+    await until('no session processes', scaled(5000), async () => h.processes(), (p) => p.length === 0);
+    const running = h.ssh('sleep', '3');
+    await until('the sleep', scaled(3000), async () => h.processes().filter((pid) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'); } catch { return false; } }), (p) => p.length === 1);
+    await running;
+  });
+
   it('runs a second host in its own network namespace', async (t) => {
     let h: SshHost;
     try {
@@ -164,7 +198,8 @@ describe('sshd harness', () => {
     assert.deepEqual(inet, [h.host, '127.0.0.1']);
     ssh.dispose();
 
-    await h.stop();
+    await h.remove();
     assert.doesNotMatch(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), new RegExp(`opsbot-ssh-${process.pid}-`));
+    assert.equal(passwdEntry(h.user), undefined, 'login user left behind');
   });
 });

@@ -1,18 +1,28 @@
 // A real OpenSSH server for integration tests: its own host key, its own authorized
 // client key, a free port, optionally inside its own network namespace so it looks
-// like a second machine (see /work/shared/RECIPES.md, "SSH").
+// like a second machine (see /work/shared/RECIPES.md, "SSH" and "More servers").
+//
+// Sessions log in as a user of the harness's own: a plain /bin/sh and an empty home. Logging
+// in as root would run root's rc files (on these machines `pyenv init`, ~100 ms under a lock)
+// in every session, which made every SSH test slow and flaky under load.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, writeFile, copyFile, rm } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { chmod, mkdtemp, mkdir, readFile, writeFile, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scaled } from '../helpers/wait.ts';
+import { onProcessExit } from './ports.ts';
 
 export interface SshHost {
   /** 127.0.0.1, or the address inside the namespace */
   host: string;
   port: number;
+  /** the login user this harness created (never root); removed when the host is removed */
   user: string;
+  uid: number;
+  /** the user's home: empty but for .ssh, and writable by the user (the temp dir is not) */
+  home: string;
   privateKeyPath: string;
   privateKey: string;
   /** exactly the `SHA256:…` that `ssh-keygen -lf host_ed25519.pub` prints */
@@ -26,9 +36,13 @@ export interface SshHost {
   replaceHostKey(): Promise<string>;
   /** run a command with the system `ssh` client; stdout */
   ssh(...remoteArgs: string[]): Promise<string>;
+  /** pids of the processes running as this host's login user: only what its sessions started */
+  processes(): number[];
+  /** stop, end every session, delete the login user, the namespace and the temp dir */
+  remove(): Promise<void>;
 }
 
-function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
+function run(cmd: string, args: string[], timeoutMs = scaled(30_000)): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
@@ -39,15 +53,107 @@ function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-// Everything still alive at process exit; the hook must be synchronous.
-const live = new Set<{ child?: ChildProcess; netns?: string; dir: string }>();
-process.once('exit', () => {
-  for (const h of live) {
-    h.child?.kill('SIGKILL');
-    if (h.netns) try { execFileSync('ip', ['netns', 'delete', h.netns], { stdio: 'ignore' }); } catch { /* best effort */ }
-    rmSync(h.dir, { recursive: true, force: true });
+interface Live { child?: ChildProcess; netns?: string; dir: string; user?: string; uid?: number; port?: number }
+
+/** Pids whose real uid is `uid`, read from /proc. */
+function pidsOfUid(uid: number): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m && Number(m[1]) === uid) found.push(Number(pid));
+    } catch {
+      // exited while we looked
+    }
   }
+  return found;
+}
+
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Synchronous, so that it also runs from the exit hook. */
+function removeSync(h: Live): void {
+  h.child?.kill('SIGKILL');
+  h.child = undefined;
+  if (h.port !== undefined) try { dropSessions({ port: h.port }); } catch { /* ss missing or nothing open */ }
+  if (h.uid !== undefined) killAll(pidsOfUid(h.uid));
+  if (h.user) {
+    // -f: a session process that is still exiting must not keep the account alive.
+    try { execFileSync('userdel', ['-f', '-r', h.user], { stdio: 'ignore' }); } catch { /* removed already */ }
+    h.user = undefined;
+  }
+  if (h.netns) try { execFileSync('ip', ['netns', 'delete', h.netns], { stdio: 'ignore' }); } catch { /* best effort */ }
+  h.netns = undefined;
+  rmSync(h.dir, { recursive: true, force: true });
+}
+
+// Everything still alive at process exit (or on SIGINT/SIGTERM) is removed, login users included.
+const live = new Set<Live>();
+onProcessExit(() => {
+  for (const h of live) removeSync(h);
+  live.clear();
 });
+
+const USER_PREFIX = 'opsbot-t';
+
+/** Login users left by test processes that died by SIGKILL (where no exit hook runs). */
+function removeStaleUsers(): void {
+  let passwd = '';
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return;
+  }
+  for (const m of passwd.matchAll(new RegExp(`^(${USER_PREFIX}(\\d+)-\\d+):[^:]*:(\\d+):`, 'gm'))) {
+    const owner = Number(m[2]);
+    try {
+      process.kill(owner, 0);
+      continue; // its test process is still running
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    killAll(pidsOfUid(Number(m[3])));
+    try { execFileSync('userdel', ['-f', '-r', m[1]], { stdio: 'ignore' }); } catch { /* another run got there first */ }
+  }
+}
+
+/**
+ * useradd/userdel take a lock on /etc/passwd and give up at once when another test file holds
+ * it ("cannot lock /etc/passwd; try again later", exit 10), so retry for a while.
+ */
+async function withPasswdLock(cmd: string, args: string[]): Promise<string> {
+  const deadline = Date.now() + scaled(30_000);
+  for (;;) {
+    try {
+      return await run(cmd, args);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (!/lock|try again/i.test(msg) || Date.now() > deadline) throw err;
+      await sleep(50 + Math.random() * 200);
+    }
+  }
+}
+
+/** The login user: /bin/sh, no password but not locked ('*'), an empty home with the client key. */
+async function createUser(name: string, dir: string, pubKey: string): Promise<{ uid: number; home: string }> {
+  const home = join(dir, 'home');
+  const skel = join(dir, 'skel'); // empty: none of /etc/skel's rc files
+  await mkdir(skel);
+  await withPasswdLock('useradd', ['-m', '-d', home, '-k', skel, '-s', '/bin/sh', '-p', '*', '-U', name]);
+  await rm(skel, { recursive: true, force: true });
+  await run('install', ['-d', '-m', '700', '-o', name, '-g', name, join(home, '.ssh')]);
+  await run('install', ['-m', '600', '-o', name, '-g', name, pubKey, join(home, '.ssh', 'authorized_keys')]);
+  const uid = Number((await run('id', ['-u', name])).trim());
+  return { uid, home };
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,7 +171,7 @@ function probe(host: string, port: number): Promise<'banner' | 'refused' | 'othe
   return new Promise((resolve) => {
     const sock = connect({ host, port });
     const done = (r: 'banner' | 'refused' | 'other') => { sock.destroy(); resolve(r); };
-    sock.setTimeout(1000, () => done('other'));
+    sock.setTimeout(scaled(1000), () => done('other'));
     sock.once('data', (d) => done(d.toString().startsWith('SSH-') ? 'banner' : 'other'));
     sock.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'other'));
     sock.once('close', () => done('other'));
@@ -76,10 +182,11 @@ async function waitFor(
   host: string, port: number, want: 'banner' | 'refused',
   log: () => Promise<string>, died: () => boolean = () => false,
 ): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const limit = scaled(15_000);
+  const deadline = Date.now() + limit;
   while ((await probe(host, port)) !== want) {
     // A child that already exited will never answer; fail now, with its log.
-    const why = died() ? 'sshd exited' : Date.now() > deadline ? `no ${want} after 15 s` : '';
+    const why = died() ? 'sshd exited' : Date.now() > deadline ? `no ${want} after ${limit} ms` : '';
     if (why) throw new Error(`sshd at ${host}:${port}: ${why}\n${await log()}`);
     await sleep(50);
   }
@@ -138,17 +245,30 @@ async function freeSubnet(): Promise<number> {
 let counter = 0;
 
 export async function startSshd(opts: { netns?: boolean } = {}): Promise<SshHost> {
+  removeStaleUsers();
   const dir = await mkdtemp(join(tmpdir(), 'opsbot-sshd-'));
-  const state: { child?: ChildProcess; netns?: string; dir: string } = { dir };
+  // The login user must reach files the tests put here (logs); keys stay 0600, root's.
+  await chmod(dir, 0o755);
+  const state: Live = { dir };
   live.add(state);
   const hostKey = join(dir, 'host_ed25519');
   const clientKey = join(dir, 'client_ed25519');
   const cfg = join(dir, 'sshd_config');
   const logPath = join(dir, 'sshd.log');
-  await mkdir('/run/sshd', { recursive: true });
-  await keygen(hostKey);
-  await keygen(clientKey);
-  await copyFile(`${clientKey}.pub`, join(dir, 'authorized_keys'));
+  const user = `${USER_PREFIX}${process.pid}-${counter++}`;
+  let account: { uid: number; home: string };
+  try {
+    await mkdir('/run/sshd', { recursive: true });
+    await keygen(hostKey);
+    await keygen(clientKey);
+    state.user = user; // set before useradd, so a half-made account is removed too
+    account = await createUser(user, dir, `${clientKey}.pub`);
+    state.uid = account.uid;
+  } catch (err) {
+    live.delete(state);
+    removeSync(state);
+    throw err;
+  }
 
   let host = '127.0.0.1';
   let subnet = 0;
@@ -159,7 +279,7 @@ export async function startSshd(opts: { netns?: boolean } = {}): Promise<SshHost
       host = await makeNetns(ns, subnet);
     } catch (err) {
       live.delete(state);
-      await rm(dir, { recursive: true, force: true });
+      removeSync(state);
       throw new Error(`netns unavailable: ${(err as Error).message}`);
     }
     state.netns = ns;
@@ -167,14 +287,16 @@ export async function startSshd(opts: { netns?: boolean } = {}): Promise<SshHost
   const nsName = state.netns;
   // Inside a fresh namespace any port is free; on the host pick one the kernel hands out.
   const port = await freePort();
+  state.port = port;
 
   await writeFile(cfg, [
     `Port ${port}`,
     `ListenAddress ${host}`,
     `HostKey ${hostKey}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'PermitRootLogin prohibit-password',
+    'AuthorizedKeysFile .ssh/authorized_keys',
+    `AllowUsers ${user}`,
+    'PermitRootLogin no',
     'PasswordAuthentication no',
     'UsePAM no',
     'StrictModes no',
@@ -208,7 +330,9 @@ export async function startSshd(opts: { netns?: boolean } = {}): Promise<SshHost
   const self: SshHost = {
     host,
     port,
-    user: 'root',
+    user,
+    uid: account.uid,
+    home: account.home,
     privateKeyPath: clientKey,
     privateKey: await readFile(clientKey, 'utf8'),
     hostKeyFingerprint: await fingerprint(`${hostKey}.pub`),
@@ -238,17 +362,22 @@ export async function startSshd(opts: { netns?: boolean } = {}): Promise<SshHost
       '-i', clientKey, '-p', String(port),
       '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
       '-o', 'LogLevel=ERROR', // no "Permanently added" noise on stderr
-      `root@${host}`, ...remoteArgs,
+      `${user}@${host}`, ...remoteArgs,
     ]),
+    processes: () => pidsOfUid(account.uid),
+    async remove() {
+      await self.stop().catch(() => undefined);
+      live.delete(state);
+      removeSync(state);
+    },
   };
 
   try {
     await spawnSshd();
   } catch (err) {
     await self.stop().catch(() => undefined);
-    state.child?.kill('SIGKILL');
     live.delete(state);
-    await rm(dir, { recursive: true, force: true });
+    removeSync(state);
     throw err;
   }
   return self;

@@ -12,3 +12,25 @@ export async function until<T>(what: string, ms: number, probe: () => Promise<T>
     await sleep(everyMs);
   }
 }
+
+/**
+ * How much slower than a quiet machine this one is allowed to be: OPSBOT_TEST_TIME_FACTOR
+ * (default 1). Every fixed time limit in the tests goes through scaled(), so a slow or busy
+ * machine raises one number instead of editing tests.
+ */
+export const TIME_FACTOR = (() => {
+  const raw = process.env.OPSBOT_TEST_TIME_FACTOR;
+  if (raw === undefined || raw === '') return 1;
+  const f = Number(raw);
+  if (!Number.isFinite(f) || f <= 0) throw new Error(`OPSBOT_TEST_TIME_FACTOR must be a positive number, not ${JSON.stringify(raw)}`);
+  return f;
+})();
+
+/** A time limit in ms, scaled by OPSBOT_TEST_TIME_FACTOR. */
+export const scaled = (ms: number): number => Math.round(ms * TIME_FACTOR);
+
+/** The same limit as a config duration ("2s", "1500ms"), for timeouts the bot reads from YAML. */
+export const scaledDuration = (ms: number): string => {
+  const v = scaled(ms);
+  return v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`;
+};

@@ -8,6 +8,7 @@ import { startRedis, type RedisServer } from '../harness/redis.ts';
 import { startSshd, type SshHost } from '../harness/sshd.ts';
 import { sharedDocker, type DockerEngine } from '../harness/docker.ts';
 import { messageText, startTestBot, type TestBot } from '../helpers/bot.ts';
+import { scaled, scaledDuration, until } from '../helpers/wait.ts';
 
 let ssh: SshHost;
 let engine: DockerEngine;
@@ -22,11 +23,12 @@ before(async () => {
     cmd: ['sh', '-c', 'echo "Booting admin-mit-backend"; echo "psycopg2.OperationalError: could not connect to server: Connection refused" >&2; exit 1'],
   });
   await engine.runComposeService({ project, service: 'worker' });
-  await new Promise((r) => setTimeout(r, 1000));
+  // The crash is what /diagnose reads: wait until dockerd has recorded it, not a fixed time.
+  await until('backend exited', scaled(20_000), () => engine.docker('inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', `${project}-backend-1`), (s) => s === 'exited 1');
 });
 after(async () => {
   await redis?.stop();
-  await ssh?.stop();
+  await ssh?.remove();
   await engine?.stop();
 });
 
@@ -39,7 +41,7 @@ function config(pgUrl: string, port: number) {
       docker: { local: { socket: engine.socketPath, project } },
       hosts: { app1: { address: ssh.host, port: ssh.port, user: ssh.user, privateKeyFile: ssh.privateKeyPath, hostKey: ssh.hostKeyFingerprint } },
     },
-    health: { timeout: '3s' },
+    health: { timeout: scaledDuration(3000) },
     services: {
       backend: { docker: 'local', container: `${project}-backend-1`, host: 'app1', port },
       worker: { docker: 'local', container: `${project}-worker-1`, host: 'app1', port },

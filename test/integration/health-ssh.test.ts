@@ -4,22 +4,30 @@
  * stopped sshd are ❌ with the reason, and neither holds up or spoils the other hosts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { dropSessions, startSshd, type SshHost as Sshd } from '../harness/sshd.ts';
 import { startTarpit, type Tarpit } from '../harness/tarpit.ts';
 import { messageText, startTestBot, type TestBot } from '../helpers/bot.ts';
-import { humanSize } from '../../src/targets/host-parse.ts';
+import { scaled, scaledDuration } from '../helpers/wait.ts';
+
+const execFileP = promisify(execFile);
+/** 1000 → "1 s", 1500 → "1.5 s", as a person writes a limit. */
+const secs = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`);
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const SKIP_FS = ['tmpfs', 'devtmpfs', 'squashfs', 'efivarfs'].flatMap((t) => ['-x', t]);
 
-/** Rows of df output: [filesystem, size, used, avail, use%, mount], without containers' overlay mounts (opsbot skips those). */
-const dfRows = (text: string) => text.trim().split('\n').slice(1)
-  .map((l) => { const f = l.trim().split(/\s+/); return [...f.slice(0, 5), f.slice(5).join(' ')]; })
-  .filter((r) => r[0] !== 'overlay' || r[5] === '/');
+/** "7.6G" → bytes, binary units as df -h and free -h print them. */
+function bytesOf(shown: string): number {
+  const m = /^([\d.]+)([KMGTPE]?)i?B?$/.exec(shown);
+  assert.ok(m, `not a size: ${shown}`);
+  return Number(m[1]) * 1024 ** ' KMGTPE'.indexOf(m[2] || ' ');
+}
 
 describe('/health over SSH hosts', () => {
   let app1: Sshd;
@@ -46,61 +54,94 @@ describe('/health over SSH hosts', () => {
         local: false,
         hosts: {
           // The key comes from the environment, as an operator would keep it.
-          app1: { address: app1.host, port: app1.port, user: app1.user, privateKey: '${SSH_KEY}', hostKey: app1.hostKeyFingerprint, timeout: '2s' },
+          app1: { address: app1.host, port: app1.port, user: app1.user, privateKey: '${SSH_KEY}', hostKey: app1.hostKeyFingerprint, timeout: scaledDuration(2000) },
           app2: { address: app2.host, port: app2.port, user: app2.user, privateKeyFile: app2.privateKeyPath, hostKey: app2.hostKeyFingerprint },
           // app1's server, pinned to app2's key: what a man in the middle would look like.
           spoofed: { address: app1.host, port: app1.port, user: app1.user, privateKeyFile: app1.privateKeyPath, hostKey: app2.hostKeyFingerprint },
-          hung: { address: '127.0.0.1', port: tarpit.port, user: 'root', privateKeyFile: app1.privateKeyPath, hostKey: app1.hostKeyFingerprint, timeout: '1s' },
+          hung: { address: '127.0.0.1', port: tarpit.port, user: 'root', privateKeyFile: app1.privateKeyPath, hostKey: app1.hostKeyFingerprint, timeout: scaledDuration(1000) },
         },
       },
       services: { backend: { host: 'app1', logs: { error: errorLog } } },
-      health: { timeout: '5s', error_log: { lines: 1000 } },
+      health: { timeout: scaledDuration(5000), error_log: { lines: 1000 } },
     }, { env: { SSH_KEY: app1.privateKey } });
   });
   after(async () => {
     await t?.close();
     await tarpit?.stop();
-    await app1?.stop();
-    await app2?.stop();
+    await app1?.remove();
+    await app2?.remove();
   });
 
-  test('app1 shows the disk and memory figures that df -P and /proc/meminfo give over plain ssh', async () => {
-    const memUsed = async () => {
-      const m = Object.fromEntries([...(await app1.ssh('cat', '/proc/meminfo')).matchAll(/^(\w+):\s+(\d+) kB/gm)].map((x) => [x[1], Number(x[2]) * 1024]));
-      return { total: m.MemTotal, pct: ((m.MemTotal - m.MemAvailable) / m.MemTotal) * 100 };
+  test('app1 shows the disk and memory figures that df -P and /proc/meminfo give', async () => {
+    // The expected figures come from this machine directly (app1's sshd runs here): /proc/meminfo
+    // read from disk, df -P run with execFile. They are parsed here, with nothing from opsbot.
+    const meminfo = () => {
+      const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024;
+      const total = kb('MemTotal');
+      const available = kb('MemAvailable');
+      return { total, available, used: total - available, pct: ((total - available) / total) * 100 };
     };
-    // Disk and memory use move while other tests run: the report must fall between reads taken
-    // just before and just after it (and is tried again when something moved meanwhile).
+    // "Filesystem 1024-blocks Used Available Capacity Mounted-on"; the mount point may hold spaces.
+    const dfP = async () => new Map((await execFileP('df', ['-P', '-k', ...SKIP_FS], { env: { ...process.env, LC_ALL: 'C' } })).stdout
+      .trim().split('\n').slice(1)
+      .map((l) => l.split(/\s+/))
+      .map((f) => ({ fs: f[0], size: Number(f[1]) * 1024, used: Number(f[2]) * 1024, avail: Number(f[3]) * 1024, use: f[4], mount: f.slice(5).join(' ') }))
+      .filter((r) => r.fs !== 'overlay' || r.mount === '/') // containers' overlay mounts: opsbot leaves those out
+      .map((r) => [r.mount, r] as const));
+    // Disk and memory use move while other tests run: each figure must fall between the reads
+    // taken just before and just after the report, give or take its display rounding.
     let problems: string[] = [];
     let text = '';
     for (let attempt = 0; attempt < 5; attempt++) {
       problems = [];
-      const [dfBefore, memBefore] = [dfRows(await app1.ssh('df', '-hP', ...SKIP_FS)), await memUsed()];
+      const [dfBefore, memBefore] = [await dfP(), meminfo()];
       text = messageText((await t.run('/health')).reply);
-      const [dfAfter, memAfter] = [dfRows(await app1.ssh('df', '-hP', ...SKIP_FS)), await memUsed()];
-      const dfK = dfRows(await app1.ssh('df', '-P', '-k', ...SKIP_FS));
-      assert.ok(dfBefore.length > 0);
-      for (const [fs, size, used, avail, use, mount] of dfBefore) {
-        // Sizes as df -h prints them, Use% as df -P prints it in 1K blocks.
-        const line = `*host app1 disk ${mount}*: ${use} used (${used} of ${size}, ${avail} free)`;
-        const other = dfAfter.find((r) => r[5] === mount);
-        const otherLine = other && `*host app1 disk ${mount}*: ${other[4]} used (${other[2]} of ${other[1]}, ${other[3]} free)`;
-        if (!text.includes(line) && !(otherLine && text.includes(otherLine))) problems.push(`${fs} on ${mount}: expected ${line}`);
-        const useK = dfK.find((r) => r[5] === mount)?.[4];
-        if (useK !== use && useK !== other?.[4]) problems.push(`df -P says ${useK} for ${mount}, df -hP ${use}`);
+      const [dfAfter, memAfter] = [await dfP(), meminfo()];
+      assert.ok(dfBefore.size > 0);
+      const near = (what: string, shown: string, a: number, b: number) => {
+        const v = bytesOf(shown);
+        // Shown with two or three significant digits, rounded up: within 10% (or 1 KiB) of the range.
+        const [lo, hi] = [Math.min(a, b), Math.max(a, b)];
+        if (!(v >= lo * 0.9 - 1024 && v <= hi * 1.1 + 1024)) problems.push(`${what}: shown ${shown} (${v} B), measured ${lo}–${hi} B`);
+      };
+      for (const [mount, b] of dfBefore) {
+        const a = dfAfter.get(mount) ?? b;
+        const m = new RegExp(`(✅|⚠️|❌) \\*host app1 disk ${esc(mount)}\\*: (\\d+%) used \\((\\S+) of (\\S+), (\\S+) free\\)`).exec(text);
+        if (!m) {
+          problems.push(`no line for ${b.fs} on ${mount}`);
+          continue;
+        }
+        if (m[2] !== b.use && m[2] !== a.use) problems.push(`${mount}: ${m[2]} used, df -P says ${b.use}/${a.use}`);
+        near(`${mount} used`, m[3], b.used, a.used);
+        near(`${mount} size`, m[4], b.size, a.size);
+        near(`${mount} free`, m[5], b.avail, a.avail);
+        // The status follows the Use% df gives, against the default thresholds (warn 80%, crit 90%).
+        const pct = Number(m[2].slice(0, -1));
+        const want = pct >= 90 ? '❌' : pct >= 80 ? '⚠️' : '✅';
+        if (m[1] !== want) problems.push(`${mount}: ${m[1]} at ${m[2]}`);
       }
-      const mem = /\*host app1 memory\*: ([\d.]+)% used \((\S+) of (\S+), (\S+) available\)/.exec(text);
+      const shownMounts = [...text.matchAll(/\*host app1 disk (.+?)\*:/g)].map((x) => x[1]).sort();
+      if (JSON.stringify(shownMounts) !== JSON.stringify([...dfBefore.keys()].sort())) problems.push(`mounts shown ${shownMounts}, df -P has ${[...dfBefore.keys()]}`);
+
+      const mem = /(✅|⚠️|❌) \*host app1 memory\*: ([\d.]+)% used \((\S+) of (\S+), (\S+) available\)/.exec(text)?.slice(1);
       assert.ok(mem, text);
-      assert.equal(mem[3], humanSize(memBefore.total));
+      const memWant = memBefore.pct >= 95 ? '❌' : memBefore.pct >= 85 ? '⚠️' : '✅'; // default thresholds 85%, 95%
+      if (mem[0] !== memWant && Math.abs(memBefore.pct - 85) > 1 && Math.abs(memBefore.pct - 95) > 1) problems.push(`memory: ${mem[0]} at ${memBefore.pct.toFixed(1)}%`);
       // Shown rounded to 1% (0.1% below 10%).
       const [lo, hi] = [Math.min(memBefore.pct, memAfter.pct) - 0.5, Math.max(memBefore.pct, memAfter.pct) + 0.5];
       if (!(Number(mem[1]) >= lo && Number(mem[1]) <= hi)) problems.push(`memory ${mem[1]}% not within /proc/meminfo's ${lo.toFixed(2)}–${hi.toFixed(2)}%`);
+      near('memory used', mem[2], memBefore.used, memAfter.used);
+      near('memory total', mem[3], memBefore.total, memAfter.total);
+      near('memory available', mem[4], memBefore.available, memAfter.available);
       if (!problems.length) break;
     }
     assert.deepEqual(problems, [], text);
 
-    const cores = (await app1.ssh('nproc')).trim();
+    const cores = String(availableParallelism());
     assert.match(text, new RegExp(`\\*host app1 load\\*: [\\d.]+ on ${cores} cores`));
+    const load1 = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+    const shownLoad = Number(/\*host app1 load\*: ([\d.]+) on/.exec(text)?.[1]);
+    assert.ok(Math.abs(shownLoad - load1) < 2 + load1 / 2, `load ${shownLoad} shown, /proc/loadavg says ${load1}`);
     assert.match(text, /✅ \*host app2 disk \/\*: /);
     assert.match(text, /✅ \*host app2 memory\*/);
   });
@@ -131,8 +172,9 @@ describe('/health over SSH hosts', () => {
     const started = Date.now();
     const text = messageText((await t.run('/health', 'host')).reply);
     const elapsed = Date.now() - started;
-    assert.match(text, new RegExp(`❌ \\*host hung\\*: (timeout after 1 s|unreachable: no SSH handshake with 127\\.0\\.0\\.1:${tarpit.port} within 1 s)`));
-    assert.ok(elapsed < 2500, `report after ${elapsed} ms; the hung host's limit is 1 s`);
+    const limit = esc(secs(scaled(1000)));
+    assert.match(text, new RegExp(`❌ \\*host hung\\*: (timeout after ${limit}|unreachable: no SSH handshake with 127\\.0\\.0\\.1:${tarpit.port} within ${limit})`));
+    assert.ok(elapsed < scaled(2500), `report after ${elapsed} ms; the hung host's limit is ${secs(scaled(1000))}`);
     assert.match(text, /✅ \*host app2 disk \/\*/);
   });
 
@@ -149,7 +191,7 @@ describe('/health over SSH hosts', () => {
       assert.match(text, /✅ \*host app2 disk \/\*/);
       assert.match(text, /✅ \*host app2 memory\*/);
       // The hung host bounds the whole report at 1 s; app1's 2 s limit is not even reached.
-      assert.ok(elapsed < 2500, `report after ${elapsed} ms`);
+      assert.ok(elapsed < scaled(2500), `report after ${elapsed} ms`);
       console.log(`app2 ${app2Netns ? 'in its own network namespace' : 'on loopback'}; report in ${elapsed} ms`);
     } finally {
       await app1.start();

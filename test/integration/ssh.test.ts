@@ -5,15 +5,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dropSessions, startSshd, type SshHost as Sshd } from '../harness/sshd.ts';
 import { UnavailableError } from '../../src/core/errors.ts';
 import { LocalHost } from '../../src/targets/local-host.ts';
 import { SshHost, type HostConfig } from '../../src/targets/ssh.ts';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { scaled, sleep, until } from '../helpers/wait.ts';
 
 function hostConfig(h: Sshd, extra: Partial<HostConfig> = {}): HostConfig {
   return { address: h.host, port: h.port, user: h.user, privateKey: h.privateKey, hostKey: h.hostKeyFingerprint, ...extra };
@@ -24,17 +23,39 @@ function logins(h: Sshd): number {
   return (readFileSync(join(h.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
 }
 
-/** Processes whose command line mentions `needle` (read from /proc, no shell). */
-function processesWith(needle: string): number[] {
-  const found: number[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return ''; // exited while we looked
+  }
+}
+
+/**
+ * Processes on the sshd host whose command line mentions `needle`. Only the harness's login user
+ * runs them, so another process's `tail` on this machine is never counted.
+ */
+function remoteProcessesWith(h: Sshd, needle: string): number[] {
+  return h.processes().filter((pid) => cmdline(pid).includes(needle));
+}
+
+/** This test process's descendants (walked by parent pid in /proc) whose command line mentions `needle`. */
+function childProcessesWith(needle: string): number[] {
+  const parent = new Map<number, number>();
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) found.push(Number(pid));
+      // "pid (comm) state ppid …"; comm may hold spaces and parentheses, so split after the last ')'.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      parent.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
     } catch {
       // exited while we looked
     }
   }
-  return found;
+  const mine = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  return [...parent.keys()].filter((pid) => mine(pid) && cmdline(pid).includes(needle));
 }
 
 describe('SshHost over a real sshd', () => {
@@ -43,11 +64,11 @@ describe('SshHost over a real sshd', () => {
 
   before(async () => {
     h = await startSshd();
-    host = new SshHost('app1', hostConfig(h), 5000);
+    host = new SshHost('app1', hostConfig(h), scaled(5000));
   });
   after(async () => {
     await host?.close();
-    await h?.stop();
+    await h?.remove();
   });
 
   test('runs templates and returns what the programs print', async () => {
@@ -114,18 +135,26 @@ describe('SshHost over a real sshd', () => {
       return true;
     });
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 650 && elapsed < 1500, `gave up after ${elapsed} ms`);
-    // The host's own `timeout` ends it (OpenSSH refuses signal requests for root sessions).
-    const deadline = Date.now() + 5000;
-    while (processesWith(fifo).length && Date.now() < deadline) await sleep(100);
-    assert.deepEqual(processesWith(fifo), [], 'the blocked tail is still running on the host');
+    assert.ok(elapsed >= 650 && elapsed < 700 + scaled(800), `gave up after ${elapsed} ms`);
+    // The host's own `timeout` ends it (OpenSSH ignores signal requests on root sessions, and
+    // the executor cannot know whose session it has).
+    await until('the blocked tail on the host', scaled(5000), async () => remoteProcessesWith(h, fifo), (p) => p.length === 0);
+
+    // The same with time to look: the tail is seen running as the login user, then it is gone.
+    // (Without this, a tail that never started would pass the check above.)
+    const running = host.run('tail', [fifo, 10], { timeoutMs: scaled(3000) });
+    running.catch(() => undefined);
+    await until('the blocked tail on the host', scaled(2500), async () => remoteProcessesWith(h, fifo), (p) => p.length > 0);
+    await assert.rejects(running, /^UnavailableError: tail on app1 timed out after \d+(\.\d+)? s \(killed\)$/);
+    await until('the killed tail on the host', scaled(5000), async () => remoteProcessesWith(h, fifo), (p) => p.length === 0);
     // A hung command does not cost the connection.
     assert.equal((await host.run('nproc', [])).code, 0);
     assert.equal(host.connections, 1);
   });
 
   test('values are quoted: shell syntax in a pattern or a file name is never run', async () => {
-    const pwned = join(h.dir, 'pwned');
+    // The login user can write only to its home: an injected `touch` there would succeed.
+    const pwned = join(h.home, 'pwned');
     const log = join(h.dir, 'quoted.log');
     writeFileSync(log, `ERROR '; touch ${pwned} #\nplain\n`);
     for (const pattern of [`'; touch ${pwned} #`, `$(touch ${pwned})`, `\`touch ${pwned}\``, `"; touch ${pwned}; "`, `x\ntouch ${pwned}`]) {
@@ -133,14 +162,18 @@ describe('SshHost over a real sshd', () => {
       assert.ok(r.code === 0 || r.code === 1, `grep status ${r.code}: ${r.stderr}`);
     }
     assert.equal((await host.run('grepFixed', [`'; touch ${pwned} #`, log])).stdout, `ERROR '; touch ${pwned} #\n`);
-    // A file name cannot hold "/", so this one would touch a file in the login's home directory.
+    // A file name cannot hold "/", so this one would touch a file in the login's home directory
+    // (the working directory of every session).
     const relative = `opsbot-pwned-${process.pid}`;
     const oddName = join(h.dir, `$(touch ${relative}) \`touch ${relative}\` it's.log`);
     writeFileSync(oddName, 'ERROR a\nERROR b\n');
     assert.equal((await host.run('grepCount', ['ERROR', oddName])).stdout.trim(), '2');
     assert.equal((await host.run('countInLastLines', ['ERROR', oddName, 10])).stdout.trim(), '2');
     assert.equal(existsSync(pwned), false, 'a quoted value ran on the host');
-    assert.equal(existsSync(join(homedir(), relative)), false, 'a quoted file name ran on the host');
+    assert.equal(existsSync(join(h.home, relative)), false, 'a quoted file name ran on the host');
+    // The probe itself works: the same touch, unquoted on purpose, does create the file.
+    await h.ssh(`touch ${relative}`);
+    assert.equal(existsSync(join(h.home, relative)), true, 'the login user cannot write its home');
   });
 
   test('ERROR counts: the last N lines, and the last N minutes by the leading timestamp', async () => {
@@ -182,13 +215,13 @@ describe('SshHost over a real sshd', () => {
   });
 
   test('a private key file works as well as a key in config', async () => {
-    const fromFile = new SshHost('app1', hostConfig(h, { privateKey: undefined, privateKeyFile: h.privateKeyPath }), 5000);
+    const fromFile = new SshHost('app1', hostConfig(h, { privateKey: undefined, privateKeyFile: h.privateKeyPath }), scaled(5000));
     try {
       assert.equal((await fromFile.run('nproc', [])).code, 0);
     } finally {
       await fromFile.close();
     }
-    const noFile = new SshHost('app1', hostConfig(h, { privateKey: undefined, privateKeyFile: join(h.dir, 'no-such-key') }), 5000);
+    const noFile = new SshHost('app1', hostConfig(h, { privateKey: undefined, privateKeyFile: join(h.dir, 'no-such-key') }), scaled(5000));
     await assert.rejects(noFile.run('nproc', []), /app1: cannot read private key file .*no-such-key: ENOENT/);
   });
 });
@@ -199,13 +232,13 @@ describe('SshHost: pinned host keys and reconnecting', () => {
     h = await startSshd();
   });
   after(async () => {
-    await h?.stop();
+    await h?.remove();
   });
 
   test('an unknown host key is refused before login, with both fingerprints', async () => {
     const wrong = 'SHA256:' + 'A'.repeat(43);
-    const host = new SshHost('app1', hostConfig(h, { hostKey: wrong }), 5000);
-    const pwned = join(h.dir, 'pwned');
+    const host = new SshHost('app1', hostConfig(h, { hostKey: wrong }), scaled(5000));
+    const pwned = join(h.home, 'pwned');
     const before = logins(h);
     try {
       await assert.rejects(host.run('grepFixed', [`$(touch ${pwned})`, '/etc/hostname']), (err: Error) => {
@@ -222,7 +255,7 @@ describe('SshHost: pinned host keys and reconnecting', () => {
   });
 
   test('reconnects after the server drops the connection; a changed key is refused', async () => {
-    const host = new SshHost('app1', hostConfig(h), 2000);
+    const host = new SshHost('app1', hostConfig(h), scaled(2000));
     try {
       assert.equal((await host.run('nproc', [])).code, 0);
       assert.equal(host.connections, 1);
@@ -268,7 +301,7 @@ describe('SshHost: pinned host keys and reconnecting', () => {
         assert.equal(err.message, `unreachable: no SSH handshake with 127.0.0.1:${port} within 800 ms`);
         return true;
       });
-      assert.ok(Date.now() - started < 1500);
+      assert.ok(Date.now() - started < 800 + scaled(700));
     } finally {
       await host.close();
       for (const s of sockets) s.destroy();
@@ -278,7 +311,7 @@ describe('SshHost: pinned host keys and reconnecting', () => {
 });
 
 describe('LocalHost runs the same templates without a shell', () => {
-  const host = new LocalHost(5000);
+  const host = new LocalHost(scaled(5000));
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'opsbot-local-'));
@@ -305,8 +338,12 @@ describe('LocalHost runs the same templates without a shell', () => {
     // The pipeline templates refuse anything but a regular file; a FIFO is a clean "cannot read".
     const refused = await host.run('countInLastLines', ['ERROR', fifo, 10]);
     assert.deepEqual([refused.code, refused.stderr.trim()], [2, `cannot read ${fifo}`]);
+    // While it runs, the check does see it: an empty answer below is not a blind spot.
+    const running = host.run('tail', [fifo, 10], { timeoutMs: scaled(3000) });
+    await until('the local tail', scaled(2000), async () => childProcessesWith(fifo), (p) => p.length === 1);
+    await assert.rejects(running, /local: tail timed out after \d+(\.\d+)? s \(killed\)/);
+    await until('the killed tail', scaled(2000), async () => childProcessesWith(fifo), (p) => p.length === 0);
     await assert.rejects(host.run('tail', [fifo, 10], { timeoutMs: 300 }), /local: tail timed out after 300 ms \(killed\)/);
-    await sleep(200);
-    assert.deepEqual(processesWith(fifo), []);
+    await until('the killed tail', scaled(2000), async () => childProcessesWith(fifo), (p) => p.length === 0);
   });
 });
