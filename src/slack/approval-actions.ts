@@ -4,7 +4,7 @@ import { approvalList } from '../core/approval-list.ts';
 import { errorMessage, newRef } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { redactDeep, redactText } from '../core/redact.ts';
-import { renderReport } from './render.ts';
+import { escapeMrkdwn, renderReport } from './render.ts';
 
 const DENY_VIEW = 'approval.deny';
 
@@ -21,7 +21,8 @@ export function registerApprovalHandlers(app: App, engine: ApprovalEngine, log: 
     await ack();
     const id = action.value ?? '';
     const user = body.user.id;
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text: redactText(text) });
+    // Replies quote request arguments typed by users: escaped like every other text, secrets removed.
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text: escapeMrkdwn(redactText(text)) });
     try {
       if (action.action_id === 'approval.deny') {
         // Refused at the click: nobody is asked for a reason only to be told they may not deny.
@@ -56,7 +57,7 @@ export function registerApprovalHandlers(app: App, engine: ApprovalEngine, log: 
     }
     const id = meta.id ?? '';
     const text = await engine.deny(id, body.user.id, reason).catch((err: unknown) => internal(err, { id, user: body.user.id }, 'deny failed'));
-    if (meta.channel) await client.chat.postEphemeral({ channel: meta.channel, user: body.user.id, text: redactText(text) }).catch(() => {});
+    if (meta.channel) await client.chat.postEphemeral({ channel: meta.channel, user: body.user.id, text: escapeMrkdwn(redactText(text)) }).catch(() => {});
   });
 
   app.event('app_home_opened', async ({ event, client }) => {
