@@ -1,17 +1,30 @@
 import type { KnownBlock } from '@slack/types';
+import { plainMentions, renderMentions, type MentionKind } from '../core/mention.ts';
+import { redactText } from '../core/redact.ts';
 import { STATUS_ICON, type Action, type Report } from '../core/report.ts';
 
 // Slack's limits: 3000 characters per section text, 50 blocks per message.
 const MAX_TEXT = 2900;
 const MAX_BLOCKS = 50;
 
-/** Escapes &, < and > for mrkdwn, keeping the channel/user mentions the bot itself writes. */
+const SLACK_MENTION: Record<MentionKind, (id: string) => string> = {
+  user: (id) => `<@${id}>`,
+  channel: (id) => `<#${id}>`,
+  group: (id) => `<!subteam^${id}>`,
+};
+
+/**
+ * Text for a mrkdwn field (or a message's `text`): &, < and > are escaped wherever they come
+ * from, so no input can make a mention, a broadcast (`<!channel>`) or a link. Only the mentions
+ * the bot wrote itself (src/core/mention.ts) become live.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/<(?![#@!][A-Z0-9]+>)/g, '&lt;')
-    .replace(/(?<!<[#@!][A-Z0-9]+)>/g, '&gt;');
+  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return renderMentions(escaped, (kind, id) => SLACK_MENTION[kind](id));
 }
+
+/** Text for a plain_text field: Slack does not parse it, but the bot's mention tokens must not show. */
+export const plainText = (text: string): string => plainMentions(text);
 
 /** Splits lines into chunks that each fit one section block. */
 function chunk(lines: string[], limit = MAX_TEXT): string[] {
@@ -39,15 +52,15 @@ function actionsBlock(actions: Action[]): KnownBlock {
       type: 'button',
       action_id: a.id,
       value: a.value,
-      text: { type: 'plain_text', text: a.label },
+      text: { type: 'plain_text', text: plainText(a.label) },
       ...(a.style ? { style: a.style } : {}),
       ...(a.confirm
         ? {
             confirm: {
-              title: { type: 'plain_text', text: a.confirm.title },
+              title: { type: 'plain_text', text: plainText(a.confirm.title) },
               text: { type: 'mrkdwn', text: escapeMrkdwn(a.confirm.text) },
-              confirm: { type: 'plain_text', text: a.confirm.confirm },
-              deny: { type: 'plain_text', text: a.confirm.deny },
+              confirm: { type: 'plain_text', text: plainText(a.confirm.confirm) },
+              deny: { type: 'plain_text', text: plainText(a.confirm.deny) },
             },
           }
         : {}),
@@ -55,8 +68,29 @@ function actionsBlock(actions: Action[]): KnownBlock {
   };
 }
 
+/**
+ * The report with its secrets removed, before it is escaped and cut into blocks: escaping would
+ * split a value at its `&` (`a&lt;b`), and chunking would split a multi-line key across blocks.
+ * A section's lines are redacted as one text, so a PEM block spread over lines is seen whole.
+ */
+function redactReport(r: Report): Report {
+  const t = redactText;
+  const action = (a: Action): Action => ({ ...a, label: t(a.label), ...(a.confirm ? { confirm: { ...a.confirm, title: t(a.confirm.title), text: t(a.confirm.text) } } : {}) });
+  return {
+    ...r,
+    title: t(r.title),
+    summary: r.summary === undefined ? undefined : t(r.summary),
+    checks: r.checks?.map((c) => ({ ...c, name: t(c.name), text: t(c.text) })),
+    fields: r.fields?.map((f) => ({ label: t(f.label), value: t(f.value) })),
+    sections: r.sections?.map((s) => ({ ...s, title: t(s.title), lines: t(s.lines.join('\n')).split('\n'), actions: s.actions?.map(action) })),
+    footer: r.footer === undefined ? undefined : t(r.footer),
+    actions: r.actions?.map(action),
+  };
+}
+
 /** A Report as Block Kit plus the plain-text fallback Slack shows in notifications. */
-export function renderReport(report: Report): { text: string; blocks: KnownBlock[] } {
+export function renderReport(original: Report): { text: string; blocks: KnownBlock[] } {
+  const report = redactReport(original);
   const blocks: KnownBlock[] = [];
   const heading = `*${escapeMrkdwn(report.title)}*${report.summary ? `  ${escapeMrkdwn(report.summary)}` : ''}`;
   blocks.push(section(heading));
@@ -87,12 +121,19 @@ export function renderReport(report: Report): { text: string; blocks: KnownBlock
   if (blocks.length > MAX_BLOCKS) {
     blocks.splice(MAX_BLOCKS - 1, blocks.length, { type: 'context', elements: [{ type: 'mrkdwn', text: '… output cut to fit one message' }] });
   }
-  return { text: fallbackText(report), blocks };
+  return { text: fallback(report), blocks };
 }
 
-/** Plain text of a report: notifications, screen readers, and clients without Block Kit. */
+/**
+ * The message's `text`: notifications, screen readers, and clients without Block Kit. Slack
+ * parses it as mrkdwn, so it is escaped exactly like the blocks.
+ */
 export function fallbackText(report: Report): string {
-  const lines = [`${report.title}${report.summary ? `: ${report.summary}` : ''}`];
-  for (const c of report.checks ?? []) lines.push(`${STATUS_ICON[c.status]} ${c.name}: ${c.text}`);
-  return lines.join('\n').slice(0, 3000);
+  return fallback(redactReport(report));
+}
+
+function fallback(report: Report): string {
+  const lines = [`${escapeMrkdwn(report.title)}${report.summary ? `: ${escapeMrkdwn(report.summary)}` : ''}`];
+  for (const c of report.checks ?? []) lines.push(`${STATUS_ICON[c.status]} ${escapeMrkdwn(c.name)}: ${escapeMrkdwn(c.text)}`);
+  return cut(lines.join('\n'), 3000);
 }

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redactDeep, redactText } from '../../src/core/redact.ts';
+import { ALL_SECRETS, CLEAN_TEXT, SECRET_CASES } from '../fixtures/secrets-corpus.ts';
 
 /** The secret must be gone, and the text around it must still be there. */
 function assertRedacted(input: string, secret: string, kept: string[] = []): string {
@@ -81,6 +82,55 @@ describe('redactText', () => {
       'ERROR 2024-01-01 12:00:00 connection refused (127.0.0.1:5432)',
     ]) {
       assert.equal(redactText(s), s);
+    }
+  });
+});
+
+describe('redactText: the shared corpus', () => {
+  for (const c of SECRET_CASES) {
+    test(c.name, () => {
+      assertRedacted(c.text, c.secrets[0], c.keep);
+      const out = redactText(c.text);
+      for (const s of c.secrets) assert.ok(!out.includes(s), `${JSON.stringify(s)} leaked in ${JSON.stringify(out)}`);
+    });
+  }
+
+  test('all cases in one text, on one line and on many', () => {
+    for (const sep of ['\n', ' ', ' | ']) {
+      const out = redactText(SECRET_CASES.map((c) => c.text).join(sep));
+      for (const s of ALL_SECRETS) assert.ok(!out.includes(s), `${JSON.stringify(s)} leaked (separator ${JSON.stringify(sep)})`);
+    }
+  });
+
+  test('clean text is unchanged', () => {
+    for (const t of CLEAN_TEXT) assert.equal(redactText(t), t);
+  });
+
+  test('a URL password with @ and : loses all of it, and the host is kept', () => {
+    assert.equal(redactText('postgres://u:p@ss:w@rd@host/db'), 'postgres://u:***@host/db');
+    assert.equal(redactText('redis://default:a:b@c@cache:6379'), 'redis://default:***@cache:6379');
+  });
+
+  test('a PEM key cut off without END loses its base64 lines, and the log after it survives', () => {
+    const out = redactText('-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIS3KRTxx\nAwEHoUQDQgAE\n[12:00:01] next entry, fine');
+    assert.ok(!out.includes('S3KRT') && !out.includes('AwEHoUQDQgAE'), out);
+    assert.ok(out.includes('[12:00:01] next entry, fine'), out);
+    // A partial last line goes, up to its first character that cannot be base64.
+    assert.equal(redactText('x -----BEGIN PRIVATE KEY-----\nMIIBS3KRT\nMIIcutS3KRT... (truncated)'), 'x [private key redacted]... (truncated)');
+    // Flattened onto one line.
+    assert.equal(redactText('KEY=-----BEGIN RSA PRIVATE KEY----- MIIES3KRT abcS3KRT== ; rest'), 'KEY=[private key redacted] ; rest');
+  });
+
+  test('--password, redis-cli -a and Bearer need their context', () => {
+    for (const s of ['ls -a /tmp', 'docker ps -a', 'the bearer of bad news', 'uname -a']) assert.equal(redactText(s), s);
+    assert.equal(redactText("redis-cli -a 'x;y' ping"), 'redis-cli -a *** ping');
+    assert.equal(redactText('redis-cli --pass S3KRT ping'), 'redis-cli --pass *** ping');
+  });
+
+  test('already redacted text stays the same (idempotent)', () => {
+    for (const c of SECRET_CASES) {
+      const once = redactText(c.text);
+      assert.equal(redactText(once), once, c.name);
     }
   });
 });

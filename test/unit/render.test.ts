@@ -1,8 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderReport } from '../../src/slack/render.ts';
+import { escapeMrkdwn, fallbackText, renderReport } from '../../src/slack/render.ts';
 import { renderBlocks } from '../../src/console/render.ts';
+import { approvalCard } from '../../src/core/approval-card.ts';
+import type { ApprovalRequest } from '../../src/core/approval-store.ts';
+import { channelMention, groupMention, userMention } from '../../src/core/mention.ts';
 import type { Report } from '../../src/core/report.ts';
+import { HOSTILE_LINE, HOSTILE_MARKUP } from '../fixtures/secrets-corpus.ts';
 
 type AnyBlock = { type: string; text?: { type: string; text: string }; fields?: Array<{ type: string; text: string }>; elements?: Array<{ type: string; text?: string }> };
 
@@ -52,11 +56,91 @@ describe('slack renderReport', () => {
   });
 
   test('keeps the channel and user mentions the bot writes itself', () => {
-    const { blocks } = renderReport({ title: '/restart', status: 'crit', summary: 'Use it in <#C123> or ask <@U0ADMIN>; a > b' });
-    const heading = texts(blocks)[0];
-    assert.ok(heading.includes('<#C123>'), heading);
-    assert.ok(heading.includes('<@U0ADMIN>'), heading);
-    assert.ok(heading.includes('a &gt; b'), heading);
+    const { text, blocks } = renderReport({ title: '/restart', status: 'crit', summary: `Use it in ${channelMention('C123')} or ask ${userMention('U0ADMIN')} or ${groupMention('S0OPS')}; a > b` });
+    for (const t of [texts(blocks)[0], text]) {
+      assert.ok(t.includes('<#C123>'), t);
+      assert.ok(t.includes('<@U0ADMIN>'), t);
+      assert.ok(t.includes('<!subteam^S0OPS>'), t);
+      assert.ok(t.includes('a &gt; b'), t);
+      assert.ok(!/[\uE000-\uE01F]/.test(t), `a sentinel character reached Slack: ${JSON.stringify(t)}`);
+    }
+  });
+
+  test('mentions, broadcasts and links from any other source are escaped in text and every block', () => {
+    const report: Report = {
+      title: `/logs ${HOSTILE_LINE}`,
+      status: 'warn',
+      summary: HOSTILE_LINE,
+      checks: [{ name: HOSTILE_LINE, status: 'crit', text: HOSTILE_LINE }],
+      fields: [{ label: HOSTILE_LINE, value: HOSTILE_LINE }],
+      sections: [{ title: HOSTILE_LINE, lines: [HOSTILE_LINE] }, { title: 'code', lines: [HOSTILE_LINE], code: true }],
+      footer: HOSTILE_LINE,
+      actions: [{ id: 'x', label: 'Go', value: 'v', confirm: { title: 'Sure?', text: HOSTILE_LINE, confirm: 'Yes', deny: 'No' } }],
+    };
+    const { text, blocks } = renderReport(report);
+    const json = JSON.stringify(blocks);
+    for (const m of HOSTILE_MARKUP) {
+      assert.ok(!text.includes(m), `${m} live in text: ${text}`);
+      assert.ok(!json.includes(m), `${m} live in blocks`);
+      const escaped = m.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      assert.ok(text.includes(escaped), `${escaped} missing from text: ${text}`);
+    }
+    assert.ok(text.includes('&lt;!channel&gt;'), text);
+    // Not a single live angle bracket from the input, anywhere (the bot wrote no mention here).
+    for (const t of [text, ...texts(blocks), (blocks as any[]).find((b) => b.type === 'actions').elements[0].confirm.text.text]) {
+      assert.ok(!t.includes('<'), `live markup in ${JSON.stringify(t)}`);
+    }
+  });
+
+  test('forged mention tokens and stray sentinel characters stay text', () => {
+    const real = userMention('U0REAL');
+    // Same shape as a token, a guessed tag: what input would have to do.
+    const forged = `\uE000${'\uE010'.repeat(16)}@U0FORGED\uE001`;
+    // A real token that leaked, with its id swapped: its tag is good for U0REAL only.
+    const spliced = real.replace('U0REAL', 'U0SPLICED');
+    const asChannel = real.replace('@', '#');
+    const out = escapeMrkdwn(`${forged} ${spliced} ${asChannel} ${real.slice(0, 5)}x\uE001 ${real} \uE000<!here>`);
+    for (const live of ['<@U0FORGED>', '<@U0SPLICED>', '<#U0REAL>']) assert.ok(!out.includes(live), `${live} in ${out}`);
+    assert.ok(out.includes('@U0FORGED') && out.includes('@U0SPLICED'), 'a forged token shows its id as text');
+    assert.equal(out.split('<@U0REAL>').length - 1, 1, `only the real token is live: ${out}`);
+    assert.ok(out.includes('&lt;!here&gt;'), out);
+    assert.ok(!/[\uE000-\uE01F]/.test(out), JSON.stringify(out));
+  });
+
+  test('secrets are removed before escaping and chunking: a value with & or <, a key over many lines', () => {
+    const keyLines = ['-----BEGIN RSA PRIVATE KEY-----', ...Array.from({ length: 80 }, (_, i) => `MIIKEYLINE${String(i).padStart(2, '0')}${'A'.repeat(54)}`), '-----END RSA PRIVATE KEY-----'];
+    const filler = Array.from({ length: 60 }, (_, i) => `line ${i} ${'x'.repeat(60)}`);
+    const { text, blocks } = renderReport({
+      title: 'password=ab<cd>ef',
+      status: 'info',
+      summary: 'postgres://u:p<a&s@db/x',
+      checks: [{ name: 'c', status: 'ok', text: 'token=x<y>z' }],
+      sections: [{ title: 'log', lines: [...filler, ...keyLines, 'after the key'], code: true }],
+    });
+    const all = [text, ...texts(blocks)].join('\n');
+    for (const leak of ['cd', 'ef', 'p&lt;a', 'a&amp;s', 'y&gt;z', 'MIIKEYLINE']) assert.ok(!all.includes(leak), `${leak} leaked: ${all.slice(0, 300)}`);
+    assert.ok(all.includes('after the key') && all.includes('line 59'), 'the text around them is kept');
+    assert.ok(all.includes('@db/x'), all);
+  });
+
+  test('a mention of something that is not a Slack id is text', () => {
+    const out = escapeMrkdwn(userMention('U1> <!channel'));
+    assert.ok(!out.includes('<!channel'), out);
+    assert.equal(out, 'U1&gt; &lt;!channel');
+  });
+
+  test("an approval card mentions its requester live, and escapes the requester's text", () => {
+    const req = {
+      id: 'r-1', command: 'restart', args_text: 'backend <!channel>', requester: 'U0ONCALL', channel: 'C0OPS', state: 'pending',
+      approvers: [], approvals_needed: 1, approver_roles: ['approver'], expires_at: new Date(), created_at: new Date(),
+      plan: { summary: 'restart <!here> mitong-backend-1', steps: ['docker restart <@U999>'], risk: 'low' },
+      decided_by: null, reason: null, result: null, break_glass: null,
+    } as unknown as ApprovalRequest;
+    const { text, blocks } = renderReport(approvalCard(req));
+    const all = [text, ...texts(blocks)].join('\n');
+    assert.ok(all.includes('<@U0ONCALL>'), `requester not mentioned live: ${all}`);
+    for (const m of ['<!channel>', '<!here>', '<@U999>']) assert.ok(!all.includes(m), `${m} live in the card`);
+    assert.ok(all.includes('&lt;!channel&gt;') && all.includes('&lt;@U999&gt;'), all);
   });
 
   test('the heading carries the title and the summary', () => {
@@ -129,6 +213,12 @@ describe('slack renderReport', () => {
       assert.ok(text.includes(s), `fallback lacks ${s}: ${text}`);
     }
   });
+
+  test('the fallback text is escaped and fits 3000 characters', () => {
+    const text = fallbackText({ title: 'x', status: 'info', summary: '<&>'.repeat(2000) });
+    assert.ok(text.length <= 3000, `${text.length}`);
+    assert.ok(!text.includes('<'), 'escaped');
+  });
 });
 
 describe('console renderBlocks', () => {
@@ -148,6 +238,26 @@ describe('console renderBlocks', () => {
     assert.ok(!text.includes('```'), text);
     assert.match(text, /^ +if \(x < 1 && y > 2\)$/m, 'code lines are indented');
     assert.match(text, /^ +second$/m);
+  });
+
+  test('mentions are readable, hostile markup shows as typed, and no sentinel is printed', () => {
+    const { text: fallback, blocks } = renderReport({
+      title: 'Approvals',
+      status: 'info',
+      summary: `asked by ${userMention('U0ONCALL')} in ${channelMention('C0OPS')} for ${groupMention('S0OPS')}`,
+      sections: [{ title: 'log', lines: [HOSTILE_LINE], code: true }],
+      actions: [{ id: 'a', label: `Ping ${userMention('U0ONCALL')}`, value: 'v' }],
+    });
+    for (const [text] of [[renderBlocks(blocks as never, fallback, 1).text], [renderBlocks(undefined, fallback, 1).text]]) {
+      assert.ok(text.includes('asked by @U0ONCALL in #C0OPS for @S0OPS'), text);
+      assert.ok(!/[\uE000-\uE01F]/.test(text), JSON.stringify(text));
+      assert.ok(!/&(amp|lt|gt);/.test(text), text);
+    }
+    const { text } = renderBlocks(blocks as never, fallback, 1);
+    assert.ok(text.includes(HOSTILE_LINE), `the log line is shown as it was: ${text}`);
+    assert.match(text, /\[1\] Ping @U0ONCALL/);
+    // A raw token that reached the console without a Slack renderer still prints plainly.
+    assert.equal(renderBlocks(undefined, `by ${userMention('U1')}`, 1).text, 'by @U1');
   });
 
   test('without blocks it prints the fallback text', () => {
