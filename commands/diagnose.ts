@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { formatDuration } from '../src/config/duration.ts';
-import type { Config } from '../src/config/schema.ts';
 import { defineCommand } from '../src/core/define-command.ts';
 import type { Report, Section } from '../src/core/report.ts';
 import { gatherFacts } from '../src/diagnose/gather.ts';
+import { findService } from '../src/diagnose/services.ts';
 import { verdict, type DiagnoseFacts } from '../src/diagnose/verdict.ts';
 
-const services = (config: Config) => Object.keys(config.services);
+const USAGE = ['/diagnose <service>'];
 
 function sections(f: DiagnoseFacts): Section[] {
   const out: Section[] = [];
@@ -24,11 +24,11 @@ function sections(f: DiagnoseFacts): Section[] {
     });
     if (c.logTail.length) out.push({ title: `Last ${c.logTail.length} log lines`, code: true, lines: c.logTail });
   }
-  if (f.port) out.push({ title: `Port ${f.port.port} on ${f.port.host}`, lines: [f.port.error ? `ss -ltn failed: ${f.port.error}` : f.port.listening ? 'listening' : 'NOT listening'] });
+  if (f.port) out.push({ title: `Port ${f.port.port} on ${f.port.host}`, lines: [f.port.listening === null ? `not checked: ${f.port.error}` : f.port.listening ? 'listening' : 'NOT listening'] });
   if (f.disk) {
     out.push({
       title: `Disk on ${f.disk.host}`,
-      lines: f.disk.error ? [`unavailable: ${f.disk.error}`] : f.disk.disks.map((d) => `${d.mount}: ${d.usePercent}% used (${d.avail} free)`),
+      lines: f.disk.error ? [`not checked: ${f.disk.error}`] : f.disk.disks.map((d) => `${d.mount}: ${d.usePercent}% used (${d.avail} free)`),
     });
   }
   if (f.deps.length) {
@@ -36,7 +36,10 @@ function sections(f: DiagnoseFacts): Section[] {
       title: 'Database and cache',
       lines: f.deps.map((d) => {
         const login = d.login.ok ? 'login ok' : `login FAILED: ${d.login.error}`;
-        const tcp = d.tcp ? (d.tcp.ok ? `, TCP from ${d.tcp.from} ok` : `, TCP from ${d.tcp.from} FAILED: ${d.tcp.error}`) : '';
+        const tcp = !d.tcp ? ''
+          : d.tcp.status === 'ok' ? `, TCP from ${d.tcp.from} ok`
+            : d.tcp.status === 'failed' ? `, TCP from ${d.tcp.from} FAILED: ${d.tcp.error}`
+              : `, TCP from ${d.tcp.from} not checked: ${d.tcp.error}`;
         return `${d.kind} ${d.name} (${d.where}): ${login}${tcp}`;
       }),
     });
@@ -47,15 +50,14 @@ function sections(f: DiagnoseFacts): Section[] {
 export default defineCommand({
   name: 'diagnose',
   summary: "Run the manual's fault runbooks (§4.1) for a service and give a verdict",
-  usage: ['/diagnose <service>'],
+  usage: USAGE,
   positionals: ['service'],
-  args: (config) => {
-    const names = services(config);
-    return z.object({ service: names.length ? z.enum(names as [string, ...string[]]) : z.string() });
-  },
+  // Checked in run(), not by the schema, so that an unknown name gets the list and how to add one.
+  args: z.object({ service: z.string().min(1) }),
   async run(ctx): Promise<Report> {
+    findService(ctx.config, ctx.args.service, Object.keys(ctx.config.services), USAGE);
     const facts = await gatherFacts(ctx.args.service, ctx.config, ctx.targets);
     const v = verdict(facts);
-    return { title: `Diagnose: ${ctx.args.service}`, status: v.ok ? 'ok' : 'crit', summary: v.text, sections: sections(facts) };
+    return { title: `Diagnose: ${ctx.args.service}`, status: v.status, summary: v.text, sections: sections(facts) };
   },
 });

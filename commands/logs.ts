@@ -5,7 +5,7 @@ import { defineCommand, type CommandContext } from '../src/core/define-command.t
 import { UserError } from '../src/core/errors.ts';
 import type { Report } from '../src/core/report.ts';
 import { logStats } from '../src/diagnose/log-stats.ts';
-import type { HostExecutor } from '../src/targets/types.ts';
+import { findService } from '../src/diagnose/services.ts';
 
 // What fits in one Slack message comfortably; more is uploaded as a file.
 const INLINE_LINES = 40;
@@ -13,32 +13,45 @@ const INLINE_CHARS = 2800;
 const EXCERPT_LINES = 15;
 const ERRORS_WINDOW = 5000;
 
-const services = (config: Config) =>
-  Object.keys(config.services).filter((s) => {
-    const svc = config.services[s];
-    return (svc.host && (svc.logs.app || svc.logs.error)) || (svc.docker && svc.container);
-  });
+const hasLogs = (svc: Config['services'][string]) => !!((svc.host && (svc.logs.app || svc.logs.error)) || (svc.docker && svc.container));
+const services = (config: Config) => Object.keys(config.services).filter((s) => hasLogs(config.services[s]));
 
-const args = (config: Config) => {
-  const names = services(config);
-  return z.object({
-    service: names.length ? z.enum(names as [string, ...string[]]) : z.string(),
-    kind: z.enum(['app', 'error', 'errors']).default('app'),
-    lines: z.coerce.number().int().min(1).max(5000).default(50),
-    grep: z.string().min(1).max(200).optional(),
-    since: duration.optional(),
-  });
-};
-type Args = z.output<ReturnType<typeof args>>;
+const USAGE = [
+  '/logs <service> [app|error] [--lines N] [--grep TEXT] [--since 15m]',
+  '/logs <service> errors   (lines per level and the most repeated errors)',
+];
+
+// Checked in run(), not by the schema, so that an unknown name gets the list and how to add one.
+const args = z.object({
+  service: z.string().min(1),
+  kind: z.enum(['app', 'error', 'errors']).default('app'),
+  lines: z.coerce.number().int().min(1).max(5000).default(50),
+  grep: z.string().min(1).max(200).optional(),
+  since: duration.optional(),
+});
+type Args = z.output<typeof args>;
+
+interface Fetched {
+  lines: string[];
+  source: string;
+  /** How much was searched, for a pattern over a whole container log ("" otherwise). */
+  searched: string;
+  /** What was left out, in words for the reply ("" when nothing). */
+  cut: string;
+}
+
+const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
 /** Lines from the service's log file on its host, or from its container when it has no file. */
-async function fetchLines(ctx: CommandContext<Args>): Promise<{ lines: string[]; source: string; cut: boolean }> {
+async function fetchLines(ctx: CommandContext<Args>): Promise<Fetched> {
   const { service, kind, grep, since } = ctx.args;
-  const svc = ctx.config.services[service];
+  const svc = findService(ctx.config, service, services(ctx.config), USAGE,
+    'has no log configured: give it `host` and `logs.app` / `logs.error`, or `docker` and `container` (docs/config.md).');
   const want = kind === 'errors' ? ERRORS_WINDOW : ctx.args.lines;
   const file = kind === 'app' ? svc.logs.app : (svc.logs.error ?? svc.logs.app);
   if (svc.host && file) {
-    const host = ctx.targets.hosts.get(svc.host) as HostExecutor;
+    const host = ctx.targets.hosts.get(svc.host);
+    if (!host) throw new UserError(`Host "${svc.host}" of ${service} is not configured${svc.host === 'local' ? ' (targets.local is false)' : ''}.`);
     const res = since
       ? await host.run('linesSince', [file, Math.max(1, Math.ceil(since / 60_000)), want, grep ?? ''])
       : grep
@@ -48,17 +61,28 @@ async function fetchLines(ctx: CommandContext<Args>): Promise<{ lines: string[];
     if (res.code !== 0 && !(res.code === 1 && !res.stderr.trim())) {
       throw new UserError(`Cannot read ${file} on ${svc.host}: ${res.stderr.trim() || `exit code ${res.code}`}`);
     }
-    return { lines: splitLines(res.stdout), source: `${file} on ${svc.host}`, cut: res.truncated };
+    return { lines: splitLines(res.stdout), source: `${file} on ${svc.host}`, searched: '', cut: res.truncated ? 'cut at the size limit' : '' };
   }
   if (svc.docker && svc.container) {
     // A container has one stream; say so rather than pretend it is an error log.
     if (kind === 'error') throw new UserError(`${service} has no error log file; its container logs are one stream: /logs ${service}`);
     const docker = ctx.targets.docker.get(svc.docker);
     if (!docker) throw new UserError(`Docker target "${svc.docker}" is not configured.`);
-    const text = await docker.logs(svc.container, { tail: grep ? Math.max(want * 20, 2000) : want, sinceSec: since ? Math.ceil(since / 1000) : undefined });
-    // No shell anywhere on this path: the pattern is matched literally here.
-    const lines = splitLines(text).filter((l) => !grep || l.includes(grep));
-    return { lines: lines.slice(-want), source: `container ${svc.container}`, cut: false };
+    // Without a pattern the engine's own tail is enough. With one, the whole window (--since, or
+    // the whole log) is searched as a stream, and only the newest matches are kept.
+    const scan = await docker.scanLogs(svc.container, {
+      tail: grep ? undefined : want,
+      sinceSec: since ? Math.ceil(since / 1000) : undefined,
+      grep,
+      keep: want,
+    });
+    const cut = [
+      scan.dropped ? `${plural(scan.dropped, 'older line')}${grep ? ' that matched' : ''} left out (size limit)` : '',
+      scan.longLines ? `${plural(scan.longLines, 'long line')} cut` : '',
+      scan.stoppedEarly ? `stopped reading after ${plural(scan.scannedLines, 'line')}: the newest part of the log was not searched, narrow it with --since` : '',
+    ].filter(Boolean).join('; ');
+    const searched = grep ? `; ${plural(scan.scannedLines, 'line')} searched` : '';
+    return { lines: scan.lines, source: `container ${svc.container}`, searched, cut };
   }
   throw new UserError(`${service} has no ${kind} log configured (services.${service}.logs or a container).`);
 }
@@ -73,22 +97,20 @@ function describe(a: Args): string {
 export default defineCommand({
   name: 'logs',
   summary: "Tail a service's log (manual §1.2), or count its errors",
-  usage: [
-    '/logs <service> [app|error] [--lines N] [--grep TEXT] [--since 15m]',
-    '/logs <service> errors   (lines per level and the most repeated errors)',
-  ],
+  usage: USAGE,
   positionals: ['service', 'kind'],
   args,
   async run(ctx): Promise<Report> {
     const a = ctx.args;
-    const { lines, source, cut } = await fetchLines(ctx);
+    const { lines, source, searched, cut } = await fetchLines(ctx);
+    const notes = `${searched}${cut ? ` (${cut})` : ''}`;
     if (a.kind === 'errors') {
       const stats = logStats(lines);
       const errors = stats.levels.filter(([l]) => l === 'ERROR' || l === 'CRITICAL').reduce((n, [, c]) => n + c, 0);
       return {
         title: `Errors: ${a.service}`,
         status: errors > 0 ? 'warn' : 'ok',
-        summary: `${errors} ERROR or CRITICAL lines in the last ${stats.total} lines of ${source}${describe(a)}`,
+        summary: `${errors} ERROR or CRITICAL lines in the last ${stats.total} lines of ${source}${describe(a)}${notes}`,
         fields: stats.levels.map(([level, n]) => ({ label: level, value: String(n) })),
         sections: stats.topErrors.length
           ? [{ title: 'Most repeated errors', code: true, lines: stats.topErrors.map((e) => `${String(e.count).padStart(5)}×  ${e.example}`) }]
@@ -96,8 +118,8 @@ export default defineCommand({
       };
     }
     const title = `Logs: ${a.service} ${a.kind}`;
-    const head = `${lines.length} line${lines.length === 1 ? '' : 's'} of ${source}${describe(a)}${cut ? ' (cut at the size limit)' : ''}`;
-    if (!lines.length) return { title, status: 'info', summary: `No lines${describe(a)} in ${source}.` };
+    const head = `${lines.length} line${lines.length === 1 ? '' : 's'} of ${source}${describe(a)}${notes}`;
+    if (!lines.length) return { title, status: 'info', summary: `No lines${describe(a)} in ${source}${notes}.` };
     const text = lines.join('\n');
     if (lines.length <= INLINE_LINES && text.length <= INLINE_CHARS) {
       return { title, status: 'info', summary: head, sections: [{ title: 'Output', code: true, lines }] };

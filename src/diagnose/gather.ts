@@ -1,18 +1,54 @@
 import type { Config } from '../config/schema.ts';
 import { errorMessage } from '../core/errors.ts';
-import { withTimeout } from '../core/timeout.ts';
+import { TimeoutError, withTimeout } from '../core/timeout.ts';
+import { seconds } from '../targets/templates.ts';
 import type { HostExecutor, Targets } from '../targets/types.ts';
 import type { DiagnoseFacts } from './verdict.ts';
 
 const LOG_LINES = 50;
 
 /** Runs `work` within the check timeout; a failure becomes `{ error }` instead of an exception. */
-async function attempt<T>(work: () => Promise<T>, ms: number): Promise<{ value?: T; error?: string }> {
+async function attempt<T>(work: () => Promise<T>, ms: number): Promise<{ value?: T; error?: string; timedOut?: boolean }> {
   try {
     return { value: await withTimeout(work(), ms) };
   } catch (err) {
-    return { error: errorMessage(err) };
+    const message = errorMessage(err);
+    return { error: message, timedOut: err instanceof TimeoutError || /timed out/i.test(message) };
   }
+}
+
+/**
+ * Why a command on a host gave no answer, said as what it is: the session (or the host) failed,
+ * not the thing the command was checking.
+ */
+function sessionFailure(hostName: string, r: { error?: string; timedOut?: boolean }, ms: number): string {
+  const session = hostName === 'local' ? 'the command' : 'the SSH session';
+  if (r.timedOut) return `${session} timed out after ${seconds(ms)}`;
+  return r.error ?? `${session} failed`;
+}
+
+// timeout(1) exits 124 when the connect itself took longer than the template's 3 s.
+const CONNECT_TIMED_OUT = 124;
+
+/** tcpProbe's result: only an exit status from the probe itself speaks about the network. */
+export function probeOutcome(
+  r: { value?: { code: number | null; stderr: string }; error?: string; timedOut?: boolean },
+  target: string,
+  hostName: string,
+  ms: number,
+): { status: 'ok' | 'failed' | 'unchecked'; error?: string } {
+  if (!r.value) return { status: 'unchecked', error: sessionFailure(hostName, r, ms) };
+  const { code, stderr } = r.value;
+  if (code === 0) return { status: 'ok' };
+  if (code === CONNECT_TIMED_OUT) return { status: 'failed', error: `no answer from ${target} within 3 s` };
+  if (code === 1) {
+    // bash's first complaint ends with the reason: "…: connect: Connection refused", "…: Name or service not known".
+    const first = stderr.split('\n').find((l) => l.trim()) ?? '';
+    const why = first.slice(first.lastIndexOf(': ') + 1).trim().slice(0, 120);
+    return { status: 'failed', error: `cannot connect to ${target}${why ? `: ${why}` : ''}` };
+  }
+  // Killed, or the probe could not start (no bash, no timeout): nothing was learnt.
+  return { status: 'unchecked', error: `the probe could not run (${code === null ? 'killed' : `exit ${code}`}${stderr.trim() ? `: ${stderr.trim().slice(0, 120)}` : ''})` };
 }
 
 /** `ss -ltn` output: is anything listening on `port`, on any address? */
@@ -36,7 +72,8 @@ function endpoint(url: string, defaultPort: number): { host: string; port: numbe
 export async function gatherFacts(service: string, config: Config, targets: Targets): Promise<DiagnoseFacts> {
   const svc = config.services[service];
   const ms = config.health.timeout;
-  const host: HostExecutor | undefined = svc.host ? targets.hosts.get(svc.host) : targets.hosts.get('local');
+  // A service without a host (or with host: local) is looked at from the machine opsbot runs on.
+  const host: HostExecutor | undefined = targets.hosts.get(svc.host ?? 'local');
   const hostName = svc.host ?? 'local';
   const docker = svc.docker ? targets.docker.get(svc.docker) : undefined;
 
@@ -49,20 +86,24 @@ export async function gatherFacts(service: string, config: Config, targets: Targ
     : undefined;
 
   const port = svc.port && host
-    ? attempt(() => host.run('listening', []), ms).then((r) => ({
-        host: hostName, port: svc.port!, listening: r.value ? isListening(r.value.stdout, svc.port!) : null, error: r.error,
-      }))
+    ? attempt(() => host.run('listening', []), ms).then((r) => {
+        const ran = r.value && r.value.code === 0;
+        const error = r.value ? (ran ? undefined : `ss -ltn failed (exit ${r.value.code ?? 'killed'}): ${r.value.stderr.trim().slice(0, 120)}`) : sessionFailure(hostName, r, ms);
+        return { host: hostName, port: svc.port!, listening: ran ? isListening(r.value!.stdout, svc.port!) : null, error };
+      })
     : undefined;
 
   const disk = host
-    ? attempt(() => host.health(), ms).then((r) => ({ host: hostName, disks: r.value?.disks ?? [], critPercent: config.health.thresholds.disk_percent.crit, error: r.error }))
+    ? attempt(() => host.health(), ms).then((r) => ({
+        host: hostName, disks: r.value?.disks ?? [], critPercent: config.health.thresholds.disk_percent.crit, error: r.value ? undefined : sessionFailure(hostName, r, ms),
+      }))
     : undefined;
 
   const probe = async (url: string, defaultPort: number) => {
     if (!svc.host || !host) return null; // no app host: the bot's own login is the only view
     const { host: h, port: p } = endpoint(url, defaultPort);
     const r = await attempt(() => host.run('tcpProbe', [h, p]), ms);
-    return { ok: r.value?.code === 0, from: hostName, error: r.error ?? (r.value && r.value.code !== 0 ? `cannot connect to ${h}:${p}` : undefined) };
+    return { from: hostName, ...probeOutcome(r, `${h}:${p}`, hostName, ms) };
   };
   const deps = [
     ...[...targets.postgres.values()].map(async (t) => {

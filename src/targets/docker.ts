@@ -1,8 +1,9 @@
-import { Agent } from 'node:http';
+import { Agent, type IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
 import { UnavailableError, UserError } from '../core/errors.ts';
 import { TimeoutError, withTimeout } from '../core/timeout.ts';
-import type { ContainerInfo, DockerExecutor } from './types.ts';
+import { FrameDemuxer, LineScanner, type LogScan } from './log-scan.ts';
+import type { ContainerInfo, DockerExecutor, LogScanOptions } from './types.ts';
 
 export interface DockerTargetConfig {
   socket: string;
@@ -17,6 +18,11 @@ const SERVICE_LABEL = 'com.docker.compose.service';
 const DEFAULT_STOP_TIMEOUT_SEC = 10;
 const DEFAULT_TAIL = 200;
 const DEFAULT_MAX_BYTES = 64 * 1024;
+const DEFAULT_SCAN_KEEP = 200;
+const DEFAULT_SCAN_MAX_BYTES = 256 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 8 * 1024;
+/** A scan reads the whole requested window; past this it stops and says how far it got. */
+const DEFAULT_SCAN_DEADLINE_MS = 60_000;
 /** Errors that mean "the engine is not there", as opposed to "the engine said no". */
 const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
 /** Docker's own rule for names; anything else would be spliced into the API path. */
@@ -54,35 +60,6 @@ export function toContainerInfo(raw: Docker.ContainerInspectInfo): ContainerInfo
     exitCode: ['exited', 'dead', 'restarting'].includes(state) ? raw.State.ExitCode : null,
     command: [raw.Path, ...(raw.Args ?? [])].filter((s) => s !== ''),
   };
-}
-
-/**
- * Non-TTY logs come multiplexed: frames of [stream type, 0, 0, 0, uint32 BE length] + payload.
- * A TTY container's log is raw text, so anything that does not parse as frames is returned as is.
- */
-export function demultiplex(buf: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    if (at + 8 > buf.length || buf[at] > 2 || buf[at + 1] || buf[at + 2] || buf[at + 3]) return buf;
-    const len = buf.readUInt32BE(at + 4);
-    if (at + 8 + len > buf.length) return buf;
-    parts.push(buf.subarray(at + 8, at + 8 + len));
-    at += 8 + len;
-  }
-  return Buffer.concat(parts);
-}
-
-/** Keeps the newest whole lines within maxBytes: in a log, the latest lines are the ones wanted. */
-export function capNewest(buf: Buffer, maxBytes: number): string {
-  if (buf.length <= maxBytes) return buf.toString('utf8');
-  let start = buf.length - maxBytes;
-  if (buf[start - 1] !== 0x0a) {
-    const nl = buf.indexOf(0x0a, start);
-    if (nl >= 0 && nl < buf.length - 1) start = nl + 1;
-    else while (start < buf.length && (buf[start] & 0xc0) === 0x80) start++; // one huge line: no split character
-  }
-  return `… [output cut at ${maxBytes} bytes]\n${buf.subarray(start).toString('utf8')}`;
 }
 
 /** One Docker Engine, over its unix socket, optionally narrowed to one compose project. */
@@ -175,19 +152,67 @@ export class DockerTarget implements DockerExecutor {
   }
 
   async logs(id: string, opts: { tail?: number; sinceSec?: number; maxBytes?: number } = {}): Promise<string> {
+    const tail = opts.tail ?? DEFAULT_TAIL;
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    const scan = await this.scanLogs(id, { tail, sinceSec: opts.sinceSec, keep: tail, maxBytes, maxLineBytes: maxBytes });
+    const text = scan.lines.length ? `${scan.lines.join('\n')}\n` : '';
+    return scan.dropped || scan.longLines ? `… [output cut at ${maxBytes} bytes]\n${text}` : text;
+  }
+
+  async scanLogs(id: string, opts: LogScanOptions = {}): Promise<LogScan> {
     const c = this.container(id);
     const since = opts.sinceSec === undefined ? 0 : Math.floor(Date.now() / 1000 - opts.sinceSec);
-    let raw: unknown;
+    let res: IncomingMessage;
     try {
-      raw = await this.call((abortSignal) =>
-        c.logs({ stdout: true, stderr: true, follow: false, tail: opts.tail ?? DEFAULT_TAIL, since, timestamps: false, abortSignal }));
+      // dockerode buffers the whole body unless it follows; dialling the same endpoint as a stream
+      // (follow=false: it ends at the end of the log) keeps only one chunk in memory at a time.
+      res = await this.call((abortSignal) => new Promise<IncomingMessage>((resolve, reject) => {
+        c.modem.dial({
+          path: `/containers/${id}/logs?`,
+          method: 'GET',
+          isStream: true,
+          abortSignal,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+          options: { stdout: true, stderr: true, follow: false, tail: opts.tail ?? 'all', since, timestamps: false },
+        }, (err: unknown, stream: IncomingMessage) => (err ? reject(err) : resolve(stream)));
+      }));
     } catch (err) {
       if (statusCode(err) === 404) throw new UserError(`Cannot read logs of "${id}": no such container on docker ${this.name}`);
       throw err;
     }
-    // docker-modem parses a body that happens to be valid JSON (a TTY log of one JSON line).
-    const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw));
-    return capNewest(demultiplex(buf), opts.maxBytes ?? DEFAULT_MAX_BYTES);
+    const scanner = new LineScanner({
+      grep: opts.grep,
+      keep: opts.keep ?? DEFAULT_SCAN_KEEP,
+      maxBytes: opts.maxBytes ?? DEFAULT_SCAN_MAX_BYTES,
+      maxLineBytes: Math.min(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, opts.maxBytes ?? DEFAULT_SCAN_MAX_BYTES),
+    });
+    const demux = new FrameDemuxer(await this.isRawLog(id, res), (stream, payload) => scanner.push(stream, payload));
+    let stopped = false;
+    const timer = setTimeout(() => {
+      stopped = true;
+      res.destroy();
+    }, opts.deadlineMs ?? DEFAULT_SCAN_DEADLINE_MS);
+    try {
+      for await (const chunk of res) demux.push(chunk as Buffer);
+    } catch (err) {
+      if (!stopped) {
+        res.destroy();
+        throw new UnavailableError(`reading the logs of "${id}" on docker ${this.name} failed: ${(err as Error).message}`);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    scanner.end();
+    return scanner.result(stopped);
+  }
+
+  /** A TTY container's log has no frames; the engine says which in the content type (API 1.42+). */
+  private async isRawLog(id: string, res: IncomingMessage): Promise<boolean> {
+    const type = String(res.headers['content-type'] ?? '');
+    if (type.includes('multiplexed-stream')) return false;
+    if (type.includes('raw-stream')) return true;
+    const raw = await this.call((abortSignal) => this.docker.getContainer(id).inspect({ abortSignal }));
+    return raw.Config?.Tty === true;
   }
 
   async waitReady(id: string, opts: { deadlineMs: number; pollMs?: number; startedAfter?: Date }): Promise<{ ready: boolean; info: ContainerInfo | null; waitedMs: number }> {

@@ -141,3 +141,63 @@ export function splitHostFacts(text: string): { df: string; meminfo: string; loa
   };
   return { df: need('df'), meminfo: need('meminfo'), loadavg: need('loadavg'), nproc: need('nproc') };
 }
+
+/**
+ * File systems that say nothing about disk space: the df template's `-x` list, and what df itself
+ * leaves out as dummies (proc, sysfs, cgroup…; it also drops anything with no blocks at all).
+ */
+export const PSEUDO_FS = new Set([
+  'tmpfs', 'devtmpfs', 'squashfs', 'efivarfs',
+  'autofs', 'proc', 'subfs', 'debugfs', 'devpts', 'fusectl', 'fuse.portal', 'mqueue', 'rpc_pipefs', 'sysfs', 'devfs',
+  'kernfs', 'ignore', 'binfmt_misc', 'bpf', 'cgroup', 'cgroup2', 'configfs', 'hugetlbfs', 'nsfs', 'pstore',
+  'securityfs', 'selinuxfs', 'tracefs', 'rootfs', 'ramfs',
+]);
+
+/** Network file systems: statfs on one can block a thread for as long as its server is gone. */
+export const NETWORK_FS = /^(nfs\d?|cifs|smb\d?|ceph|glusterfs|lustre|afs|9p|fuse\.(sshfs|s3fs|rclone|glusterfs|ceph\w*))$/;
+
+export interface Mount {
+  device: string;
+  mount: string;
+  type: string;
+}
+
+/** /proc/self/mounts: "device mountpoint type options 0 0", with spaces and the like as \040 escapes. */
+export function parseMounts(text: string): Mount[] {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+  return text
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f.length >= 3)
+    .map(([device, mount, type]) => ({ device: unescape(device), mount: unescape(mount), type }));
+}
+
+/**
+ * The mounts df -P lists, before it looks at their sizes: no pseudo file systems, no containers'
+ * overlay roots (a root overlay, opsbot itself in a container, stays), and one entry per mount
+ * point, the last mounted (the one visible there).
+ */
+export function diskMounts(mounts: Mount[]): Mount[] {
+  const byPoint = new Map<string, Mount>();
+  for (const m of mounts) {
+    if (PSEUDO_FS.has(m.type) || (m.device === 'none' && m.type !== 'overlay')) continue;
+    if (m.type === 'overlay' && m.mount !== '/') continue;
+    byPoint.delete(m.mount); // re-inserted: the map keeps the mount table's order
+    byPoint.set(m.mount, m);
+  }
+  return [...byPoint.values()];
+}
+
+/** statfs figures → the row df -P -k prints: sizes in KiB rounded up, Use% its own way. */
+export function diskUsageOf(m: Mount, fs: { bsize: bigint; blocks: bigint; bfree: bigint; bavail: bigint }): DiskUsage {
+  const kib = (blocks: bigint) => (blocks * fs.bsize + 1023n) / 1024n;
+  const [size, used, avail] = [kib(fs.blocks), kib(fs.blocks - fs.bfree), kib(fs.bavail)];
+  return {
+    filesystem: m.device,
+    size: humanSize(size * 1024n),
+    used: humanSize(used * 1024n),
+    avail: humanSize(avail * 1024n),
+    usePercent: dfUsePercent(Number(used), Number(avail)),
+    mount: m.mount,
+  };
+}

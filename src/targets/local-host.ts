@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, statfs } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { UnavailableError } from '../core/errors.ts';
-import { hostHealth, outputOf } from './host-parse.ts';
+import { NETWORK_FS, diskMounts, diskUsageOf, memoryUsage, outputOf, parseCores, parseDf, parseLoadavg, parseMeminfo, parseMounts, type Mount } from './host-parse.ts';
 import { DEFAULT_MAX_BYTES, OutputCap, seconds, templates } from './templates.ts';
-import type { HostExecutor, HostHealth, RunOptions, RunResult, TemplateName, Templates } from './types.ts';
+import type { DiskUsage, HostExecutor, HostHealth, RunOptions, RunResult, TemplateName, Templates } from './types.ts';
 
 /** The machine opsbot runs on, read the way the manual does (§1.1: df, memory, load). */
 export class LocalHost implements HostExecutor {
@@ -14,14 +14,42 @@ export class LocalHost implements HostExecutor {
   constructor(private readonly timeoutMs: number) {}
 
   async health(): Promise<HostHealth> {
-    // Same template and parsers as an SSH host, but the /proc files are read directly and the
-    // core count comes from Node: df is the only process spawned.
-    const [df, meminfo, loadavg] = await Promise.all([
-      this.run('df', []).then((r) => outputOf(this.name, 'df', r)),
-      readFile('/proc/meminfo', 'utf8'),
-      readFile('/proc/loadavg', 'utf8'),
-    ]);
-    return hostHealth({ df, meminfo, loadavg, nproc: String(availableParallelism()) });
+    // What the df, meminfo, loadavg and nproc templates give an SSH host, read in-process: the
+    // bot must not fork for a /health (a storm of them would fork hundreds of times).
+    const [disks, meminfo, loadavg] = await Promise.all([this.disks(), readFile('/proc/meminfo', 'utf8'), readFile('/proc/loadavg', 'utf8')]);
+    return {
+      disks,
+      memory: memoryUsage(parseMeminfo(meminfo)),
+      load: { ...parseLoadavg(loadavg), cores: parseCores(String(availableParallelism())) },
+    };
+  }
+
+  /** df -P's rows from statfs over /proc/self/mounts; only network file systems still go through df. */
+  async disks(): Promise<DiskUsage[]> {
+    const mounts = diskMounts(parseMounts(await readFile('/proc/self/mounts', 'utf8')));
+    const network = mounts.filter((m) => NETWORK_FS.test(m.type));
+    const read = async (m: Mount, order: number) => {
+      try {
+        const [fs, st] = await Promise.all([statfs(m.mount, { bigint: true }), stat(m.mount, { bigint: true })]);
+        // df leaves out what has no blocks, and what it cannot read.
+        return fs.blocks > 0n ? { order, dev: st.dev, row: diskUsageOf(m, fs) } : null;
+      } catch {
+        return null;
+      }
+    };
+    const rows = (await Promise.all(mounts.map((m, i) => (NETWORK_FS.test(m.type) ? null : read(m, i))))).filter((r) => r !== null);
+    // One row per device, like df: a bind mount repeats its device, and the shortest mount point
+    // (the one nearest the device's root) stands for it.
+    const byDev = new Map<bigint, (typeof rows)[number]>();
+    for (const r of rows) {
+      const seen = byDev.get(r.dev);
+      if (!seen || r.row.mount.length < seen.row.mount.length) byDev.set(r.dev, r);
+    }
+    const local = [...byDev.values()].sort((a, b) => a.order - b.order).map((r) => r.row);
+    if (!network.length) return local;
+    // statfs on a dead NFS server would hold a thread of the pool for good; df can be killed.
+    const df = await this.run('dfPaths', [network.map((m) => m.mount)]).catch(() => undefined);
+    return [...local, ...(df?.stdout.trim() ? parseDf(outputOf(this.name, 'df', df)) : [])];
   }
 
   run<K extends TemplateName>(template: K, args: Parameters<Templates[K]>, opts: RunOptions = {}): Promise<RunResult> {

@@ -90,6 +90,8 @@ export const templates = {
   hostFacts: () => ['sh', '-c', HOST_FACTS],
   /** Disk space per mount, in 1K blocks; the Use% column is df's own. */
   df: () => ['df', '-P', '-k', ...SKIP_FS],
+  /** The same for the given mount points only (LocalHost reads the others with statfs). */
+  dfPaths: (paths: string[]) => ['df', '-P', '-k', '--', ...paths.map(file)],
   meminfo: () => ['cat', '/proc/meminfo'],
   /** "0.52 0.58 0.59 1/467 12345" */
   loadavg: () => ['cat', '/proc/loadavg'],

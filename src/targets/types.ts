@@ -1,7 +1,9 @@
 /** Small interfaces the commands see; the implementations hide pg, ioredis and friends. */
+import type { LogScan } from './log-scan.ts';
 import type { RunOptions, RunResult, TemplateName, Templates } from './templates.ts';
 
 export type { RunOptions, RunResult, TemplateName, Templates } from './templates.ts';
+export type { LogScan } from './log-scan.ts';
 
 export interface PostgresHealth {
   latencyMs: number;
@@ -118,6 +120,23 @@ export interface ContainerInfo {
   command: string[];
 }
 
+export interface LogScanOptions {
+  /** Only lines from the last N seconds; default: from the start of the log. */
+  sinceSec?: number;
+  /** Only the last N lines of the log; default: all of it. */
+  tail?: number;
+  /** Only lines containing this fixed string. */
+  grep?: string;
+  /** Matching lines kept, the newest (default 200). */
+  keep?: number;
+  /** Bytes kept in all (default 256 KiB); the oldest kept lines are dropped past it. */
+  maxBytes?: number;
+  /** Bytes kept of one line (default 8 KiB); the rest is left out and the line marked. */
+  maxLineBytes?: number;
+  /** Reading stops after this long (default 60 s), and the result says so. */
+  deadlineMs?: number;
+}
+
 /**
  * Docker Engine API. Every call is bounded by the target's timeout; an engine that cannot be
  * reached (socket missing, refused, no answer) throws UnavailableError. Operations on a container
@@ -143,6 +162,12 @@ export interface DockerExecutor {
    * a first line "… [output cut at N bytes]".
    */
   logs(id: string, opts?: { tail?: number; sinceSec?: number; maxBytes?: number }): Promise<string>;
+  /**
+   * Reads the requested window of the log (the whole log by default) as a stream and keeps only
+   * the newest matching lines within the limits; the result counts what was read and what was
+   * left out. Memory stays within the limits whatever the log's size.
+   */
+  scanLogs(id: string, opts?: LogScanOptions): Promise<LogScan>;
   /**
    * Polls until running (and healthy when it has a healthcheck, and started after startedAfter
    * when given) or until deadlineMs (a duration from the call) has passed; not ready is a result

@@ -7,6 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, before, describe, test } from 'node:test';
 import { UnavailableError, UserError } from '../../src/core/errors.ts';
 import { DockerTarget } from '../../src/targets/docker.ts';
@@ -117,6 +119,75 @@ describe('DockerTarget on a real Docker Engine', () => {
     assert.ok(Buffer.byteLength(kept) <= 12, kept);
     assert.ok(kept.length > 0 && /^(line|err)\d\n/.test(kept), `whole lines: ${JSON.stringify(kept)}`);
     assert.match(kept, /(line3|err3)\n$/);
+  });
+
+  test('scanLogs() searches a 200,000-line log whole, streamed, with memory bounded by its limits', async (t) => {
+    const big = name('big', other);
+    const lines = 200_000;
+    await engine.runComposeService({
+      project: other, service: 'big',
+      cmd: ['sh', '-c', `awk 'BEGIN { for (i = 1; i <= ${lines}; i++) { if (i % 50000 == 1) print "NEEDLE " i; else printf "filler %07d padding padding padding padding padding padding\\n", i }; print "END" }'; exec sleep 100000`],
+    });
+    await until('the whole log written', 60_000, () => target.logs(big, { tail: 1 }), (t) => t.includes('END'), 200);
+    // Live memory, sampled after a full collection: garbage does not count, what is held does.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const live = () => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const base = live();
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, live() - base)), 100);
+    const t0 = Date.now();
+    let scan;
+    try {
+      scan = await target.scanLogs(big, { grep: 'NEEDLE', keep: 10 });
+    } finally {
+      clearInterval(sampler);
+    }
+    const ms = Date.now() - t0;
+    assert.deepEqual(scan.lines, ['NEEDLE 1', 'NEEDLE 50001', 'NEEDLE 100001', 'NEEDLE 150001']);
+    assert.equal(scan.scannedLines, lines + 1);
+    assert.ok(scan.scannedBytes > 12_000_000, `read ${scan.scannedBytes} bytes`);
+    assert.deepEqual([scan.matched, scan.dropped, scan.longLines, scan.stoppedEarly], [4, 0, 0, false]);
+    // The log is about 12.6 MB; holding it, or even a tenth of it, would show here.
+    t.diagnostic(`${scan.scannedBytes} bytes in ${ms} ms; peak live memory ${(peak / 1048576).toFixed(2)} MiB`);
+    assert.ok(peak < 1.5 * 1024 * 1024, `peak live memory ${(peak / 1048576).toFixed(1)} MiB over ${ms} ms`);
+
+    // Kept lines are bounded in number and bytes, and what was left out is counted.
+    const newest = await target.scanLogs(big, { grep: 'filler', keep: 1000, maxBytes: 4096 });
+    assert.ok(newest.lines.length < 100 && newest.lines.length > 40, `${newest.lines.length} lines kept`);
+    assert.match(newest.lines.at(-1)!, /^filler 0200000 /);
+    assert.equal(newest.matched, lines - 4);
+    assert.equal(newest.dropped, newest.matched - newest.lines.length);
+    // A deadline stops the read, and says so.
+    const stopped = await target.scanLogs(big, { grep: 'NEEDLE', deadlineMs: 1 });
+    assert.equal(stopped.stoppedEarly, true);
+    assert.ok(stopped.scannedLines < lines);
+  });
+
+  test('scanLogs() keeps the head of a 200 KB line, matches its end, and reads a TTY log', async () => {
+    const long = name('long', other);
+    await engine.runComposeService({
+      project: other, service: 'long',
+      cmd: ['sh', '-c', `awk 'BEGIN { s = "abcdefghij"; while (length(s) < 200000) s = s s; print substr(s, 1, 200000) "TAIL"; print "after" }'; exec sleep 100000`],
+    });
+    await until('the long line written', 30_000, () => target.logs(long, { tail: 1 }), (t) => t.includes('after'), 200);
+    const scan = await target.scanLogs(long, { grep: 'TAIL', maxLineBytes: 1000 });
+    assert.equal(scan.lines.length, 1);
+    assert.equal(scan.lines[0], `${'abcdefghij'.repeat(100)} … [line cut: 200004 bytes, the first 1000 shown]`);
+    assert.deepEqual([scan.scannedLines, scan.longLines], [2, 1]);
+
+    const tty = `${other}-tty-1`;
+    await engine.docker('run', '-d', '-t', '--name', tty, '--network', 'none', engine.image, 'sh', '-c', 'echo tty one; echo tty two; exec sleep 100000');
+    try {
+      const text = await until('tty output', 10_000, () => target.scanLogs(tty), (s) => s.lines.length >= 2);
+      assert.deepEqual(text.lines, ['tty one', 'tty two'], 'no frame headers, no carriage returns');
+    } finally {
+      await engine.docker('rm', '-f', tty).catch(() => undefined);
+    }
   });
 
   test('waitReady() waits for a healthcheck to pass', async () => {

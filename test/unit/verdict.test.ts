@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { probeOutcome } from '../../src/diagnose/gather.ts';
 import { likelyCause, verdict, type DiagnoseFacts } from '../../src/diagnose/verdict.ts';
 import type { ContainerInfo } from '../../src/targets/types.ts';
 
@@ -8,7 +9,7 @@ const container = (over: Partial<ContainerInfo>): ContainerInfo => ({
   startedAt: new Date(), finishedAt: null, exitCode: null, command: ['python', 'app.py'], ...over,
 });
 const base = (over: Partial<DiagnoseFacts> = {}): DiagnoseFacts => ({ service: 'backend', deps: [], ...over });
-const pgDown = { kind: 'postgres' as const, name: 'main', where: 'db:5432', tcp: { ok: false, from: 'app1', error: 'ECONNREFUSED' }, login: { ok: false, error: 'connect ECONNREFUSED 10.0.0.9:5432' } };
+const pgDown = { kind: 'postgres' as const, name: 'main', where: 'db:5432', tcp: { status: 'failed' as const, from: 'app1', error: 'ECONNREFUSED' }, login: { ok: false, error: 'connect ECONNREFUSED 10.0.0.9:5432' } };
 
 test('an exited service with a database down reads as one sentence, cause first', () => {
   const v = verdict(base({
@@ -31,9 +32,10 @@ test('port and disk problems are reported; a healthy service says what was check
   const good = verdict(base({
     container: { name: 'mitong-backend-1', info: container({ health: 'healthy' }), logTail: [] },
     port: { host: 'app1', port: 5000, listening: true },
-    deps: [{ ...pgDown, tcp: { ok: true, from: 'app1' }, login: { ok: true } }],
+    deps: [{ ...pgDown, tcp: { status: 'ok', from: 'app1' }, login: { ok: true } }],
   }));
   assert.equal(good.ok, true);
+  assert.equal(good.status, 'ok');
   assert.equal(good.text, 'backend looks healthy: mitong-backend-1 running and healthy, port 5000 listening, postgres main reachable');
 });
 
@@ -45,4 +47,39 @@ test('a missing container and a restart loop are named', () => {
 test('likelyCause picks the last telling line and ignores noise', () => {
   assert.equal(likelyCause(['INFO ok', 'INFO still ok']), undefined);
   assert.equal(likelyCause(['ERROR first', 'INFO x', 'redis.exceptions.ConnectionError: Error 111 connecting']), 'Error 111 connecting');
+});
+
+test('a probe whose own session timed out is "could not check", never "unreachable"', () => {
+  const slow = { status: 'unchecked' as const, from: 'app1', error: 'the SSH session timed out after 5 s' };
+  const v = verdict(base({
+    deps: [{ ...pgDown, login: { ok: true }, tcp: slow }, { kind: 'redis', name: 'cache', where: 'r:6379', login: { ok: true }, tcp: slow }],
+    port: { host: 'app1', port: 5000, listening: null, error: 'the SSH session timed out after 5 s' },
+  }));
+  assert.equal(v.ok, false);
+  assert.equal(v.status, 'warn');
+  assert.equal(v.text, 'backend: no problem found, but could not check from app1 (TCP to postgres main, TCP to redis cache, port 5000): the SSH session timed out after 5 s');
+  assert.doesNotMatch(v.text, /unreachable|nothing listens/);
+  // With a real problem as well, the problem leads and the verdict is critical.
+  const both = verdict(base({ deps: [{ ...pgDown, tcp: slow }] }));
+  assert.equal(both.status, 'crit');
+  assert.equal(both.text, 'postgres main is down (connect ECONNREFUSED 10.0.0.9:5432); could not check from app1 (TCP to postgres main): the SSH session timed out after 5 s');
+});
+
+test("probeOutcome: only the probe's own exit status speaks about the network", () => {
+  const t = 'db:5432';
+  assert.deepEqual(probeOutcome({ value: { code: 0, stderr: '' } }, t, 'app1', 5000), { status: 'ok' });
+  assert.deepEqual(
+    probeOutcome({ value: { code: 1, stderr: 'opsbot-probe: connect: Connection refused\nopsbot-probe: line 1: /dev/tcp/db/5432: Connection refused\n' } }, t, 'app1', 5000),
+    { status: 'failed', error: 'cannot connect to db:5432: Connection refused' },
+  );
+  assert.deepEqual(probeOutcome({ value: { code: 124, stderr: '' } }, t, 'app1', 5000), { status: 'failed', error: 'no answer from db:5432 within 3 s' });
+  // The session itself: timed out (ours or the host's own limit), or the host could not be reached.
+  assert.deepEqual(probeOutcome({ error: 'timeout after 5 s', timedOut: true }, t, 'app1', 5000), { status: 'unchecked', error: 'the SSH session timed out after 5 s' });
+  assert.deepEqual(probeOutcome({ error: 'tcpProbe on app1 timed out after 2 s (killed)', timedOut: true }, t, 'app1', 2000), { status: 'unchecked', error: 'the SSH session timed out after 2 s' });
+  assert.deepEqual(
+    probeOutcome({ error: 'unreachable: no SSH handshake with 10.0.0.5:22 within 5 s', timedOut: false }, t, 'app1', 5000),
+    { status: 'unchecked', error: 'unreachable: no SSH handshake with 10.0.0.5:22 within 5 s' },
+  );
+  assert.equal(probeOutcome({ value: { code: 127, stderr: 'bash: not found' } }, t, 'app1', 5000).status, 'unchecked');
+  assert.equal(probeOutcome({ value: { code: null, stderr: '' } }, t, 'app1', 5000).status, 'unchecked');
 });
