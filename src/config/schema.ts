@@ -154,6 +154,11 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
     for (const [key, kind] of [['docker', 'docker'], ['host', 'hosts']] as const) {
       const ref = def[key];
       const defined = isObj(targets[kind]) ? (targets[kind] as Record<string, unknown>) : {};
+      // `local` is the machine opsbot runs on, a host of its own unless targets.local is false.
+      if (key === 'host' && ref === 'local' && !('local' in defined)) {
+        if (targets.local === false) issues.push({ path: ['services', svc, key], message: 'Host "local" is switched off (targets.local: false); set targets.local: true or name a host under targets.hosts' });
+        continue;
+      }
       if (typeof ref === 'string' && !(ref in defined)) {
         issues.push({ path: ['services', svc, key], message: `Unknown ${key === 'docker' ? 'docker target' : 'host'} "${ref}" (define it under targets.${kind})` });
       }
