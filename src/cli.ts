@@ -10,6 +10,16 @@ const USAGE = `usage: opsbot <command>
   console [--as U…]     the local console, even when Slack variables are set
   check-config [file]   validate a config file (default: OPSBOT_CONFIG or config/opsbot.yaml)`;
 
+const SLACK_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'];
+
+/** Why `start` opened the console: a newcomer who expected Slack learns what is missing. */
+function consoleReason(env: NodeJS.ProcessEnv): string {
+  const set = SLACK_VARIABLES.filter((name) => env[name]);
+  const needs = 'SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP) or with SLACK_APP_TOKEN (Socket Mode)';
+  if (set.length === 0) return `Console mode: no Slack variables are set; Slack needs ${needs}.`;
+  return `Console mode: only ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set; Slack needs ${needs}.`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { as: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const [cmd = 'start', file] = positionals;
@@ -28,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(env.LOG_LEVEL ?? (cmd === 'console' || !transportFromEnv(env) ? 'warn' : 'info'));
   const transport = transportFromEnv(env);
   if (cmd === 'console' || (cmd === 'start' && !transport)) {
-    await runConsole({ env, user: values.as, log });
+    await runConsole({ env, user: values.as, log, reason: cmd === 'start' ? consoleReason(env) : undefined });
     return 0;
   }
   if (cmd !== 'start') {

@@ -13,7 +13,8 @@ import { registerApprovalHandlers } from './slack/approval-actions.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { SlackCards } from './slack/cards.ts';
 import { registerHandlers } from './slack/handlers.ts';
-import { opsRoutes } from './slack/routes.ts';
+import { opsRoutes, startMetricsServer, stopServer } from './slack/routes.ts';
+import { DEFAULT_SLACK_API_URL, describeSlackCallError } from './slack/api-error.ts';
 import { openStore, type Store } from './store/index.ts';
 import { createTargets } from './targets/index.ts';
 import type { Targets } from './targets/types.ts';
@@ -34,6 +35,8 @@ export interface Bot {
   configSource: string;
   /** The HTTP port actually bound (http transport). */
   port?: number;
+  /** The port of the separate /metrics listener, when config.metrics.listen is set. */
+  metricsPort?: number;
   close(): Promise<void>;
 }
 
@@ -62,9 +65,11 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
   const token = transport.kind === 'local' ? 'xoxb-console' : env.SLACK_BOT_TOKEN!;
   try {
     // One auth.test up front: a bad token fails here with a clear message, not on the first command.
-    const auth = await new WebClient(token, { ...clientOptions, retryConfig: { retries: 2 } }).auth.test();
+    const auth = await new WebClient(token, { ...clientOptions, retryConfig: { retries: 2 }, logger: boltLogger(log) }).auth.test().catch((err: unknown) => {
+      throw new Error(describeSlackCallError('auth.test', clientOptions.slackApiUrl ?? DEFAULT_SLACK_API_URL, err), { cause: err });
+    });
     const port = Number(env.PORT ?? 3000);
-    const routes = opsRoutes(store, metrics);
+    const routes = opsRoutes(store, metrics, config.metrics);
     const common = { token, botId: auth.bot_id, botUserId: auth.user_id, tokenVerificationEnabled: false, logger: boltLogger(log), clientOptions };
     let receiver: Receiver;
     if (transport.kind === 'local') receiver = transport.receiver;
@@ -89,6 +94,14 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
       const addr = server.address();
       boundPort = typeof addr === 'object' && addr ? addr.port : port;
     } else await app.start();
+    let metricsServer: import('node:http').Server | undefined;
+    if (transport.kind !== 'local' && config.metrics.listen) {
+      metricsServer = await startMetricsServer(metrics, { ...config.metrics, listen: config.metrics.listen }).catch(async (err: unknown) => {
+        await app.stop().catch(() => {});
+        throw err;
+      });
+    }
+    const metricsAddr = metricsServer?.address();
     // Reports (and closes) what a previous process left running or expired while it was down.
     await approvals.start();
     log.info({ transport: transport.kind, port: boundPort, config: source, store: store.kind }, 'opsbot started');
@@ -96,9 +109,11 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     let closing: Promise<void> | undefined;
     return {
       app, dispatcher, approvals, store, targets, log, configSource: source, port: boundPort,
+      metricsPort: typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : undefined,
       close() {
         closing ??= (async () => {
           await app.stop().catch(() => {});
+          await stopServer(metricsServer);
           await Promise.race([Promise.all([dispatcher.idle(), approvals.stop()]), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await cards.flush();
           await targets.close();

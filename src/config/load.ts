@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { configSchema, crossReferenceIssues, type Config } from './schema.ts';
@@ -22,14 +22,25 @@ export interface LoadedConfig {
 
 const pathText = (path: PropertyKey[]) => path.map(String).join('.') || '(root)';
 
+const REFERENCE = /\$\{([^}]*)\}/g;
+
 /**
  * Replaces ${NAME} with env values and ${file:path} with a file's contents (trailing newline
  * trimmed, path relative to the config file). Done on parsed string values, never on raw YAML,
- * so a secret cannot change the document's structure.
+ * so a secret cannot change the document's structure. `ancestors` catches a YAML alias that
+ * contains itself (`a: &x [*x]`), which would otherwise recurse until the stack overflows.
  */
-function interpolate(value: unknown, path: PropertyKey[], env: Env, baseDir: string, problems: string[]): unknown {
+function interpolate(value: unknown, path: PropertyKey[], env: Env, baseDir: string, problems: string[], ancestors: object[] = []): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([^}]*)\}/g, (whole, ref: string) => {
+    // Only the written text is checked: a value that came from the environment may hold anything.
+    if (value.replace(REFERENCE, '').includes('${')) {
+      problems.push(`${pathText(path)}: unclosed \${ (write \${NAME}, \${NAME:-default} or \${file:path}; \${ cannot be escaped)`);
+    }
+    return value.replace(REFERENCE, (whole, ref: string) => {
+      if (ref.includes('${')) {
+        problems.push(`${pathText(path)}: nested reference ${whole} (a default cannot hold another reference)`);
+        return whole;
+      }
       if (ref.startsWith('file:')) {
         const file = resolve(baseDir, ref.slice(5).trim());
         try {
@@ -51,11 +62,49 @@ function interpolate(value: unknown, path: PropertyKey[], env: Env, baseDir: str
       return whole;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, baseDir, problems));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], env, baseDir, problems)]));
+    if (ancestors.includes(value)) {
+      problems.push(`${pathText(path)}: recursive YAML alias (this value contains itself)`);
+      return null;
+    }
+    const inner = [...ancestors, value];
+    if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, baseDir, problems, inner));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], env, baseDir, problems, inner)]));
   }
   return value;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * An SSH host's key file must be there when the bot starts, or every command on that host fails
+ * later. Checked on the raw document so that it is reported together with the other problems.
+ */
+function keyFileIssues(doc: unknown, baseDir: string): string[] {
+  const hosts = isObj(doc) && isObj(doc.targets) && isObj(doc.targets.hosts) ? doc.targets.hosts : {};
+  const problems: string[] = [];
+  for (const [name, host] of Object.entries(hosts)) {
+    // privateKey wins when both are set, so the file is not read.
+    if (!isObj(host) || typeof host.privateKeyFile !== 'string' || typeof host.privateKey === 'string') continue;
+    const path = `targets.hosts.${name}.privateKeyFile`;
+    const file = resolve(baseDir, host.privateKeyFile);
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, 'r');
+      if (!fstatSync(fd).isFile()) {
+        problems.push(`${path}: ${file} is not a file`);
+        continue;
+      }
+      const head = Buffer.alloc(64);
+      const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('latin1');
+      if (/^(ssh-|ecdsa-|sk-)/.test(text)) problems.push(`${path}: ${file} is a public key; give the private key (without .pub)`);
+    } catch (err) {
+      problems.push(`${path}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+  return problems;
 }
 
 /**
@@ -68,7 +117,10 @@ export function parseConfig(input: unknown, source: string, env: Env = {}, baseD
   const interpolated = interpolate(input ?? {}, [], env, baseDir, problems);
   const result = configSchema.safeParse(interpolated);
   const issues = [...(result.success ? [] : result.error.issues), ...crossReferenceIssues(interpolated, commands)];
-  for (const issue of issues) problems.push(`${pathText(issue.path)}: ${issue.message}`);
+  // A value that could not be interpolated is reported once, not again as the wrong type.
+  const reported = new Set(problems.map((p) => p.slice(0, p.indexOf(': '))));
+  for (const issue of issues) if (!reported.has(pathText(issue.path))) problems.push(`${pathText(issue.path)}: ${issue.message}`);
+  problems.push(...keyFileIssues(interpolated, baseDir));
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   // Key files are named relative to the config file, like ${file:…}, not to wherever the bot started.
   for (const host of Object.values(result.data.targets.hosts)) {
@@ -88,7 +140,19 @@ export function loadConfigFile(file: string, env: Env, commands?: string[]): Con
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => `YAML ${e.linePos ? `line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}`));
   }
-  return parseConfig(doc.toJS(), file, env, dirname(resolve(file)), commands);
+  // Most likely a mistake (a truncated copy, the wrong file): an empty file would silently mean
+  // "no targets at all", since a file replaces the built-in defaults.
+  const empty = new ConfigError(file, ['(root): the file is empty (write {} to use only the schema defaults)']);
+  if (doc.contents === null) throw empty;
+  let input: unknown;
+  try {
+    // maxAliasCount bounds "billion laughs" expansion; toJS throws past it.
+    input = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(file, [`(root): YAML: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  if (input === null || input === undefined) throw empty;
+  return parseConfig(input, file, env, dirname(resolve(file)), commands);
 }
 
 /** OPSBOT_CONFIG, else config/opsbot.yaml if present, else the built-in defaults. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { duration } from './duration.ts';
+// Every config duration is waited for by some timer, so by default none may exceed Node's limit.
+import { durationWithin, timerDuration as duration } from './duration.ts';
+import { placeholderFingerprint } from './fingerprint.ts';
 
 /** Every object is strict: a misspelt key is an error, not a silently ignored setting. */
 /** Slack IDs: users (U…/W…), user groups (S…), channels (C…/G…/D…). */
@@ -17,18 +19,21 @@ const durationLevel = (warn: string, crit: string) =>
     .refine((t) => t.crit >= t.warn, { message: 'crit must be >= warn' })
     .prefault({ warn, crit });
 
+/** A check, connect or command timeout: more than a few minutes would hold a reply past any use. */
+const timeout = durationWithin({ min: 1, max: 10 * 60_000 });
+
 const postgresTarget = z.strictObject({
   url: z.url({ protocol: /^postgres(ql)?$/, error: 'Invalid URL (expected postgres://user@host:port/db)' }),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
 });
 const redisTarget = z.strictObject({
   url: z.url({ protocol: /^rediss?$/, error: 'Invalid URL (expected redis://host:port/db)' }),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
 });
 const dockerTarget = z.strictObject({
   socket: z.string().default('/var/run/docker.sock'),
   project: z.string().optional(),
-  timeout: duration.optional(),
+  timeout: timeout.optional(),
 });
 const hostTarget = z.strictObject({
   address: z.string().min(1),
@@ -37,8 +42,17 @@ const hostTarget = z.strictObject({
   privateKeyFile: z.string().optional(),
   privateKey: z.string().optional(),
   hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'Expected a host key fingerprint like SHA256:… (ssh-keygen -lf)'),
-  timeout: duration.optional(),
-}).refine((h) => h.privateKeyFile || h.privateKey, { message: 'Set privateKeyFile or privateKey' });
+  timeout: timeout.optional(),
+}).refine((h) => h.privateKeyFile || h.privateKey, { message: 'Set privateKeyFile or privateKey' })
+  .superRefine((h, ctx) => {
+    const why = placeholderFingerprint(h.hostKey);
+    if (why) {
+      ctx.addIssue({
+        code: 'custom', path: ['hostKey'],
+        message: `${h.hostKey} is a placeholder, not a real host key fingerprint (it ${why}); pin the host's key: ssh-keyscan -t ed25519 ${h.address} | ssh-keygen -lf -`,
+      });
+    }
+  });
 
 const service = z.strictObject({
   docker: name.optional(),
@@ -47,8 +61,19 @@ const service = z.strictObject({
   port: z.number().int().min(1).max(65535).optional(),
   logs: z.strictObject({ app: z.string().optional(), error: z.string().optional() }).prefault({}),
   // /restart: how long docker waits for a clean stop, and how long we wait for running/healthy.
-  stop_timeout: duration.prefault('10s'),
-  ready_timeout: duration.prefault('60s'),
+  stop_timeout: durationWithin({ max: 60 * 60_000 }).prefault('10s'),
+  ready_timeout: durationWithin({ min: 1, max: 60 * 60_000 }).prefault('60s'),
+});
+
+/** "host:port", "[::1]:port", ":port" or a bare port: where a listener binds; no host means every interface. */
+const listenAddress = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)?:)?(\d{1,5})$/.exec(String(value).trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || !Number.isInteger(port) || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `Invalid listen address "${value}" (expected host:port, e.g. 127.0.0.1:9100)` });
+    return z.NEVER;
+  }
+  return { host: m[1]?.replace(/^\[|\]$/g, ''), port };
 });
 
 /** A permission is either a list of roles or { roles, channels }; both mean "who may, and where". */
@@ -71,7 +96,7 @@ export const configSchema = z.strictObject({
     requests_per_minute: z.number().int().positive().default(60),
   }).prefault({}),
   health: z.strictObject({
-    timeout: duration.prefault('5s'),
+    timeout: timeout.prefault('5s'),
     // Hosts (and their error logs) checked at once; more wait for a free slot within their timeout.
     concurrency: z.number().int().positive().max(256).default(16),
     // Manual §6.3 (grep -c "ERROR"): over the last N lines of each error log, or the last N minutes.
@@ -103,13 +128,22 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   services: z.record(name, service).default({}),
   approvals: z.strictObject({
-    ttl: duration.prefault('30m'),
+    ttl: durationWithin({ min: 1000, max: 7 * 86_400_000 }).prefault('30m'),
     rules: z.record(name, z.strictObject({ approvers: z.array(name).min(1), count: z.number().int().positive().default(1) })).default({}),
     // How often expired requests are closed and abandoned executions marked interrupted.
-    sweep_interval: duration.prefault('30s'),
+    // An interval of 0 would spin; one of hours would leave expired requests open for hours.
+    sweep_interval: durationWithin({ min: 100, max: 60 * 60_000 }).prefault('30s'),
     // A running action renews its lease; one not renewed for this long belongs to a dead process.
-    lease: duration.prefault('30s'),
+    lease: durationWithin({ min: 100, max: 60 * 60_000 }).prefault('30s'),
     break_glass: z.strictObject({ enabled: z.boolean().default(false), roles: z.array(name).default([]) }).prefault({}),
+  }).prefault({}),
+  // GET /metrics: who may scrape it, and where it is served.
+  metrics: z.strictObject({
+    token: z.string()
+      .min(16, 'Use at least 16 characters, e.g. from openssl rand -hex 32')
+      .regex(/^[\x21-\x7e]+$/, 'Use printable ASCII without spaces (it is sent in an Authorization header)')
+      .optional(),
+    listen: listenAddress.optional(),
   }).prefault({}),
   backups: z.strictObject({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
 }).strict();

@@ -18,7 +18,14 @@ export interface ConsoleOptions {
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
   log?: Logger;
+  /** Why the console runs rather than Slack, said at start (e.g. no Slack variables are set). */
+  reason?: string;
+  /** Where start-up and exit notes go when input is not a terminal, so stdout stays the commands' output. */
+  notes?: NodeJS.WritableStream;
 }
+
+const stateText = (bot: Bot, env: Env) =>
+  bot.store.kind === 'pglite' ? `embedded PGlite in ${env.OPSBOT_DATA_DIR || './data'}` : 'PostgreSQL (DATABASE_URL)';
 
 /**
  * A local Slack: each line becomes the payload Slack would send, delivered through the same Bolt
@@ -37,7 +44,15 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
   const prompt = () => interactive && rl.setPrompt(`opsbot ${user}@${channel}> `);
   let seq = 0;
 
-  if (interactive) print(`opsbot console (config: ${bot.configSource}, state: ${bot.store.kind}). :help for help.`);
+  let commands = 0;
+  // Said on a terminal as the greeting; from a pipe on stderr, so a script's stdout holds only replies.
+  const notes = opts.notes ?? process.stderr;
+  const note = (text: string) => (interactive ? print(text) : void notes.write(`${text}\n`));
+  note(`opsbot console (config: ${bot.configSource}, state: ${stateText(bot, opts.env)})`);
+  if (opts.reason) note(opts.reason);
+  note(interactive
+    ? 'Type a slash command, e.g. /health; :help for help.'
+    : 'Reading one slash command per line from standard input, e.g. printf \'/health\\n\' | npm start');
   prompt();
   if (interactive) rl.prompt();
   try {
@@ -61,6 +76,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
           await transport.deliver(blockAction(b, user, transport.responseUrl(`a${++seq}`)));
         }
       } else if (line.startsWith('/')) {
+        commands++;
         const [command, ...rest] = line.split(/\s+/);
         await transport.deliver(slashCommand(command, line.slice(command.length).trim(), user, channel, transport.responseUrl(`c${++seq}`)));
         void rest;
@@ -70,6 +86,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
     }
     await bot.dispatcher.idle();
     await bot.approvals.idle();
+    if (!interactive && commands === 0) note('opsbot console: end of input, no slash commands were read.');
   } finally {
     rl.close();
     await bot.close();

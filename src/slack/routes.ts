@@ -1,18 +1,47 @@
-import type { ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import type { Metrics } from '../core/metrics.ts';
 import { errorMessage } from '../core/errors.ts';
 import { withTimeout } from '../core/timeout.ts';
 import type { Store } from '../store/types.ts';
 
-function reply(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+/** config.metrics: a bearer token that scrapers must send, and/or a listener of its own. */
+export interface MetricsOptions {
+  token?: string;
+  listen?: { host?: string; port: number };
+}
+
+function reply(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8', headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers });
   res.end(body);
 }
 
-/** Liveness, readiness (the state store answers) and Prometheus metrics, beside /slack/events. */
-export function opsRoutes(store: Store, metrics: Metrics): CustomRoute[] {
-  return [
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Compares digests, so the time taken says nothing about how much of the token was right. */
+function authorized(req: IncomingMessage, token: string): boolean {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+  return !!m && timingSafeEqual(digest(m[1]), digest(token));
+}
+
+function serveMetrics(req: IncomingMessage, res: ServerResponse, metrics: Metrics, opts: MetricsOptions): void {
+  if (opts.token && !authorized(req, opts.token)) {
+    reply(res, 401, 'unauthorized: send Authorization: Bearer <metrics.token>\n', undefined, { 'WWW-Authenticate': 'Bearer realm="opsbot metrics"' });
+    return;
+  }
+  metrics.registry.metrics().then(
+    (text) => reply(res, 200, text, metrics.registry.contentType),
+    (err: unknown) => reply(res, 500, errorMessage(err)),
+  );
+}
+
+/**
+ * Liveness and readiness (the state store answers), beside /slack/events; and Prometheus metrics
+ * there too, unless they have a listener of their own (metrics.listen).
+ */
+export function opsRoutes(store: Store, metrics: Metrics, opts: MetricsOptions = {}): CustomRoute[] {
+  const routes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: (_req, res) => reply(res, 200, 'ok\n') },
     {
       path: '/readyz',
@@ -24,15 +53,34 @@ export function opsRoutes(store: Store, metrics: Metrics): CustomRoute[] {
         );
       },
     },
-    {
-      path: '/metrics',
-      method: ['GET'],
-      handler: (_req, res) => {
-        metrics.registry.metrics().then(
-          (text) => reply(res, 200, text, metrics.registry.contentType),
-          (err: unknown) => reply(res, 500, errorMessage(err)),
-        );
-      },
-    },
   ];
+  if (!opts.listen) routes.push({ path: '/metrics', method: ['GET'], handler: (req, res) => serveMetrics(req, res, metrics, opts) });
+  return routes;
+}
+
+/**
+ * GET /metrics on metrics.listen, apart from the Slack listener, so that it can be bound to a
+ * private interface that Prometheus reaches and Slack does not. Resolves once listening.
+ */
+export async function startMetricsServer(metrics: Metrics, opts: MetricsOptions & { listen: { host?: string; port: number } }): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics') reply(res, 404, 'not found: this listener serves GET /metrics\n');
+    else if (req.method !== 'GET' && req.method !== 'HEAD') reply(res, 405, 'method not allowed\n', undefined, { Allow: 'GET, HEAD' });
+    else serveMetrics(req, res, metrics, opts);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`metrics.listen ${opts.listen.host ?? '*'}:${opts.listen.port}: ${errorMessage(err)}`)));
+    server.listen(opts.listen.port, opts.listen.host, () => resolve());
+  });
+  return server;
+}
+
+/** Stops accepting, and ends idle keep-alive connections so close() does not wait on a scraper. */
+export function stopServer(server: Server | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }

@@ -1,10 +1,12 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, loadConfigFile, parseConfig } from '../../src/config/load.ts';
+import { placeholderFingerprint } from '../../src/config/fingerprint.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'opsbot-config-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -22,6 +24,9 @@ function configFile(text: string, extra: Record<string, string> = {}): string {
   writeFileSync(file, text);
   return file;
 }
+
+/** A fingerprint as ssh-keygen prints one (random, so not a placeholder). */
+const FINGERPRINT = 'SHA256:K2zCb+SPt78dvRrO1mbuDlEYezTfGRMIFZ3CCReZqZY';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -67,10 +72,11 @@ describe('defaults', () => {
     assert.equal(loadConfig({ OPSBOT_CONFIG: 'opsbot.yaml' }, dir).config.rate_limit.requests_per_minute, 7);
   });
 
-  test('an empty file means all defaults', () => {
-    const config = loadConfigFile(configFile(''), {});
+  test('{} means the schema defaults', () => {
+    const config = loadConfigFile(configFile('{}\n'), {});
     assert.equal(config.rate_limit.requests_per_minute, 60);
     assert.deepEqual(config.roles, {});
+    assert.deepEqual(config.targets.postgres, {});
   });
 
   test('durations are given in words and come out in milliseconds', () => {
@@ -125,7 +131,7 @@ describe('interpolation', () => {
   });
 
   test('an unreadable ${file:} is reported at its path', () => {
-    const file = configFile('targets:\n  hosts:\n    app1: { address: 10.0.0.5, user: ops, privateKey: "${file:keys/missing}", hostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }\n');
+    const file = configFile(`targets:\n  hosts:\n    app1: { address: 10.0.0.5, user: ops, privateKey: "\${file:keys/missing}", hostKey: "${FINGERPRINT}" }\n`);
     const problems = problemsOf(() => loadConfigFile(file, {}));
     assertProblem(problems, 'targets.hosts.app1.privateKey', /keys\/missing/);
   });
@@ -206,14 +212,15 @@ describe('invalid config', () => {
   });
 });
 
+const cli = (file: string) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check-config', file], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    encoding: 'utf8',
+    env: { ...process.env, OPSBOT_CONFIG: '', LOG_LEVEL: 'silent' },
+    timeout: 60_000,
+  });
+
 describe('opsbot check-config', () => {
-  const cli = (file: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check-config', file], {
-      cwd: join(import.meta.dirname, '..', '..'),
-      encoding: 'utf8',
-      env: { ...process.env, OPSBOT_CONFIG: '', LOG_LEVEL: 'silent' },
-      timeout: 60_000,
-    });
 
   test('a bad file exits non-zero and prints every problem path to stderr', () => {
     const r = cli(configFile(BAD_YAML));
@@ -237,5 +244,116 @@ approvals: { ttl: 15m, rules: { restart: { approvers: [approver] } } }
     const r = cli(configFile(good));
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /ok/);
+  });
+});
+
+/**
+ * Configs that used to pass check-config and then broke the bot. Each gives one `path: message`
+ * line, from loadConfigFile and from the CLI (exit code 2).
+ */
+describe('what check-config refuses', () => {
+  const KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIDummyDummyDummyDummyDummyDummyDummyDum\n-----END PRIVATE KEY-----\n';
+  const host = (extra: string) => `targets:\n  hosts:\n    app1: { address: 10.0.0.5, user: ops, ${extra} }\n`;
+  const cases: Array<{ name: string; yaml: string; files?: Record<string, string>; path: string; re: RegExp }> = [
+    { name: 'a timeout past Node\'s timer limit', yaml: 'health: { timeout: 30d }\n', path: 'health.timeout', re: /30d is too long: at most 10 m/ },
+    { name: 'a sweep interval past the limit', yaml: 'approvals: { sweep_interval: 30d }\n', path: 'approvals.sweep_interval', re: /too long: at most 1 h/ },
+    { name: 'a duration past the timer limit itself', yaml: 'health: { thresholds: { container_recent_restart: 25d } }\n', path: 'health.thresholds.container_recent_restart', re: /the longest timer Node\.js can set is 24 d 20 h \(2\^31-1 ms\)/ },
+    { name: 'a timeout in milliseconds past the limit', yaml: 'targets: { redis: { cache: { url: "redis://127.0.0.1:6379/0", timeout: 2147483648 } } }\n', path: 'targets.redis.cache.timeout', re: /2147483648 ms is too long/ },
+    { name: 'an interval of 0, which would spin', yaml: 'approvals: { lease: 0 }\n', path: 'approvals.lease', re: /too short: at least 100 ms/ },
+    { name: 'the example\'s placeholder hostKey', yaml: host(`privateKey: x, hostKey: "SHA256:REPLACEwithTheFingerprintOfApp1sHostKey0000"`), path: 'targets.hosts.app1.hostKey', re: /placeholder.*REPLACE.*ssh-keyscan -t ed25519 10\.0\.0\.5/ },
+    { name: 'an all-same-character hostKey', yaml: host(`privateKey: x, hostKey: "SHA256:${'A'.repeat(43)}"`), path: 'targets.hosts.app1.hostKey', re: /placeholder.*repeats one character/ },
+    { name: 'a hostKey that is no SHA-256 digest', yaml: host(`privateKey: x, hostKey: "SHA256:K2zCb+SPt78dvRrO1mbuDlEYezTfGRMIFZ3CCReZqZZ"`), path: 'targets.hosts.app1.hostKey', re: /not the base64 of a SHA-256 digest/ },
+    { name: 'a missing privateKeyFile, relative to the config file', yaml: host(`privateKeyFile: keys/id_ed25519, hostKey: "${FINGERPRINT}"`), path: 'targets.hosts.app1.privateKeyFile', re: /cannot read \/.*\/c\d+\/keys\/id_ed25519 \(ENOENT\)/ },
+    { name: 'a privateKeyFile that is a directory', yaml: host(`privateKeyFile: keys, hostKey: "${FINGERPRINT}"`), files: { 'keys/x': '' }, path: 'targets.hosts.app1.privateKeyFile', re: /is not a file/ },
+    { name: 'the public key given as privateKeyFile', yaml: host(`privateKeyFile: keys/id.pub, hostKey: "${FINGERPRINT}"`), files: { 'keys/id.pub': 'ssh-ed25519 AAAAC3Nza ops@app1\n' }, path: 'targets.hosts.app1.privateKeyFile', re: /is a public key/ },
+    { name: 'an empty file', yaml: '', path: '(root)', re: /the file is empty/ },
+    { name: 'a file of comments only', yaml: '# opsbot config\n# (to do)\n', path: '(root)', re: /the file is empty/ },
+    { name: 'an unclosed ${', yaml: 'backups: { dir: "/srv/${BACKUP_DIR" }\n', path: 'backups.dir', re: /unclosed \$\{/ },
+    { name: 'an unclosed ${ after a good reference', yaml: 'backups: { dir: "${HOME:-/root}/${x" }\n', path: 'backups.dir', re: /unclosed \$\{/ },
+    { name: 'a reference nested in a default', yaml: 'backups: { dir: "${A:-${B}}" }\n', path: 'backups.dir', re: /nested reference/ },
+    { name: 'a recursive YAML alias', yaml: 'roles: &x { admin: [*x] }\n', path: 'roles.admin.0', re: /recursive YAML alias/ },
+    { name: 'a recursive alias at an unknown key', yaml: 'a: &x [*x]\n', path: 'a.0', re: /recursive YAML alias/ },
+    {
+      name: 'an alias bomb',
+      yaml: `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [${'*a, '.repeat(9)}*a]\nc: &c [${'*b, '.repeat(9)}*b]\nd: [${'*c, '.repeat(9)}*c]\n`,
+      path: '(root)', re: /YAML: Excessive alias count/,
+    },
+    { name: 'a short metrics token', yaml: 'metrics: { token: secret }\n', path: 'metrics.token', re: /at least 16 characters/ },
+    { name: 'a malformed metrics.listen', yaml: 'metrics: { listen: "localhost:metrics" }\n', path: 'metrics.listen', re: /Invalid listen address/ },
+  ];
+  const files = new Map(cases.map((c) => [c, configFile(c.yaml, c.files)]));
+
+  for (const c of cases) {
+    test(`loadConfigFile: ${c.name}`, () => {
+      const problems = problemsOf(() => loadConfigFile(files.get(c)!, { HOME: '/root' }));
+      assertProblem(problems, c.path, c.re);
+      // One clear line, not the same problem again as a type error.
+      assert.equal(problems.filter((p) => p.startsWith(`${c.path}:`)).length, 1, problems.join('\n'));
+    });
+  }
+
+  test('the CLI exits 2 and prints `path: message` for each', () => {
+    // Several problems in one file are reported together; whole-file problems each need a run.
+    const together = configFile([
+      'health: { timeout: 30d }',
+      'approvals: { sweep_interval: 30d }',
+      'backups: { dir: "/srv/${BACKUP_DIR" }',
+      'metrics: { token: secret }',
+      host(`privateKeyFile: keys/id_ed25519, hostKey: "SHA256:REPLACEwithTheFingerprintOfApp1sHostKey0000"`),
+    ].join('\n'));
+    const runs: Array<[string, RegExp[]]> = [
+      [together, [/^ {2}- health\.timeout: 30d is too long/m, /^ {2}- approvals\.sweep_interval: 30d is too long/m, /^ {2}- backups\.dir: unclosed \$\{/m,
+        /^ {2}- metrics\.token: /m, /^ {2}- targets\.hosts\.app1\.hostKey: .*placeholder/m, /^ {2}- targets\.hosts\.app1\.privateKeyFile: cannot read .*ENOENT/m]],
+      [configFile(''), [/^ {2}- \(root\): the file is empty/m]],
+      [configFile('a: &x [*x]\n'), [/^ {2}- a\.0: recursive YAML alias/m]],
+      [files.get(cases.find((c) => c.name === 'an alias bomb')!)!, [/^ {2}- \(root\): YAML: Excessive alias count/m]],
+    ];
+    for (const [file, expected] of runs) {
+      const r = cli(file);
+      assert.equal(r.status, 2, `${file}: exit ${r.status}\n${r.stderr}`);
+      assert.match(r.stderr, /^opsbot: invalid config /);
+      for (const re of expected) assert.match(r.stderr, re);
+      assert.doesNotMatch(r.stderr, /Maximum call stack|at .*\.ts:\d+/);
+    }
+  });
+
+  test('a real fingerprint and an existing key file, relative to the config file, pass', () => {
+    const file = configFile(host(`privateKeyFile: keys/id_ed25519, hostKey: "${FINGERPRINT}"`), { 'keys/id_ed25519': KEY_PEM });
+    const config = loadConfigFile(file, {});
+    assert.equal(config.targets.hosts.app1.privateKeyFile, join(file, '..', 'keys', 'id_ed25519'));
+  });
+
+  test('the key file is not required when privateKey is given too (privateKey wins)', () => {
+    const config = loadConfigFile(configFile(host(`privateKeyFile: keys/none, privateKey: x, hostKey: "${FINGERPRINT}"`)), {});
+    assert.equal(config.targets.hosts.app1.privateKey, 'x');
+  });
+
+  test('no real fingerprint is taken for a placeholder', () => {
+    for (let i = 0; i < 20_000; i++) {
+      const fp = `SHA256:${randomBytes(32).toString('base64').replace(/=+$/, '')}`;
+      assert.equal(placeholderFingerprint(fp), undefined, fp);
+    }
+  });
+
+  test('durations up to each bound pass, and a value from the environment may hold "${"', () => {
+    const config = parseConfig({
+      health: { timeout: '10m', thresholds: { container_recent_restart: 2 ** 31 - 1 } },
+      approvals: { sweep_interval: '1h', lease: '100ms', ttl: '7d' },
+      backups: { dir: '${DIR}' },
+    }, 't', { DIR: '/srv/${not-a-reference' });
+    assert.equal(config.health.timeout, 600_000);
+    assert.equal(config.health.thresholds.container_recent_restart, 2 ** 31 - 1);
+    assert.equal(config.approvals.ttl, 7 * 86_400_000);
+    assert.equal(config.backups.dir, '/srv/${not-a-reference');
+  });
+
+  test('metrics.listen takes host:port, [v6]:port, :port and a bare port', () => {
+    const listen = (value: unknown) => parseConfig({ metrics: { listen: value } }, 't').metrics.listen;
+    assert.deepEqual(listen('127.0.0.1:9100'), { host: '127.0.0.1', port: 9100 });
+    assert.deepEqual(listen('[::1]:9100'), { host: '::1', port: 9100 });
+    assert.deepEqual(listen(':9100'), { host: undefined, port: 9100 });
+    assert.deepEqual(listen(9100), { host: undefined, port: 9100 });
+    assert.deepEqual(listen('metrics.internal:0'), { host: 'metrics.internal', port: 0 });
+    assertProblem(problemsOf(() => listen('127.0.0.1:70000')), 'metrics.listen');
   });
 });
