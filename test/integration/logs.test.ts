@@ -23,11 +23,12 @@ const container = (service: string) => `${project}-${service}-1`;
 const BIG_LINES = 200_000;
 const LONG_LINE = 200_000;
 
-// The worker prints 30 numbered tasks, an error on stderr, and a last line, then idles.
+// The worker prints 30 numbered tasks, an error on stderr, and a last line, then idles. Docker
+// copies stdout and stderr separately, so the pauses fix the order across the two streams.
 const WORKER = [
   'i=1; while [ $i -le 30 ]; do echo "INFO task $i done"; i=$((i+1)); done',
-  'echo "ERROR task 31 failed: disk quota" >&2',
-  'echo "worker idle"',
+  'sleep 1; echo "ERROR task 31 failed: disk quota" >&2',
+  'sleep 1; echo "worker idle"',
   'exec sleep 100000',
 ].join('\n');
 // Three matching lines at the very start of a log of 200,000 lines (about 14 MB), then an end mark.
