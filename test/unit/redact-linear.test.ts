@@ -17,10 +17,10 @@ const SIZES = [64 * 1024, 256 * 1024, MB];
 /** For 1 MB; smaller sizes get the same bound (a linear pass over 64 KB takes a few ms). */
 const BOUND_MS = scaled(500);
 
-/** The fastest of up to three runs (a busy machine adds noise, never speed), failing early. */
+/** The fastest of up to five runs (a busy machine adds noise, never speed), failing early. */
 function fastest(fn: () => void): number {
   let best = Infinity;
-  for (let i = 0; i < 3 && best > BOUND_MS / 2; i++) {
+  for (let i = 0; i < 5 && best > BOUND_MS / 2; i++) {
     const t0 = performance.now();
     fn();
     best = Math.min(best, performance.now() - t0);
@@ -68,9 +68,8 @@ describe('redaction is linear in its input', () => {
   test('secrets spread through 1 MB of log lines are all removed, within the bound', () => {
     const corpus = SECRET_CASES.map((c) => c.text).join('\n');
     const text = `${corpus}\n${'2024-01-01 12:00:00 INFO GET /api/health 200 3ms\n'.repeat(Math.ceil(MB / 48))}`.slice(0, MB) + corpus;
-    const t0 = performance.now();
-    const out = redactText(text);
-    const ms = performance.now() - t0;
+    let out = '';
+    const ms = fastest(() => void (out = redactText(text)));
     for (const s of ALL_SECRETS) assert.ok(!out.includes(s), `${JSON.stringify(s)} leaked`);
     assert.ok(ms <= BOUND_MS, `took ${ms.toFixed(0)} ms`);
   });
