@@ -5,6 +5,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, copyFile, symlink, rm, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scaled } from '../helpers/wait.ts';
 
 export const IMAGE = 'opsbot-busybox:test';
 
@@ -35,7 +36,7 @@ export interface DockerEngine {
 }
 
 /** execFile with the child's stderr in the error message, stdout trimmed. */
-function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<string> {
+function run(cmd: string, args: string[], timeoutMs = scaled(120_000)): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
@@ -129,7 +130,7 @@ export async function startDocker(): Promise<DockerEngine> {
   const teardown = async () => {
     if (dockerd.exitCode === null && dockerd.signalCode === null) {
       dockerd.kill('SIGTERM');
-      const timer = setTimeout(() => dockerd.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(() => dockerd.kill('SIGKILL'), scaled(10_000));
       await exited(dockerd);
       clearTimeout(timer);
     }
@@ -138,11 +139,11 @@ export async function startDocker(): Promise<DockerEngine> {
     await rm(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + scaled(30_000);
   for (;;) {
     if (await docker('version').then(() => true, () => false)) break;
     if (dockerd.exitCode !== null || Date.now() > deadline) {
-      const why = dockerd.exitCode !== null ? `exited with ${dockerd.exitCode}` : 'not up after 30 s';
+      const why = dockerd.exitCode !== null ? `exited with ${dockerd.exitCode}` : `not up after ${scaled(30_000)} ms`;
       const tail = await readLog();
       await teardown();
       throw new Error(`dockerd ${why}; log:\n${tail}`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { scaled } from '../helpers/wait.ts';
 import { freePort, onProcessExit } from './ports.ts';
 
 const execFileAsync = promisify(execFile);
@@ -36,7 +37,7 @@ function ping(port: number): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(1000, () => done(false));
+    socket.setTimeout(scaled(1000), () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (chunk) => done(chunk.toString().startsWith('+PONG')));
@@ -87,14 +88,15 @@ export async function startRedis(): Promise<RedisServer> {
     (c.stdout as net.Socket | null)?.unref();
     (c.stderr as net.Socket | null)?.unref();
 
-    const deadline = Date.now() + 10_000;
+    const limit = scaled(10_000);
+    const deadline = Date.now() + limit;
     while (!(await ping(port))) {
       if (c.exitCode !== null || c.signalCode !== null) {
         throw new Error(`redis-server exited (${c.exitCode ?? c.signalCode}):\n${output}`);
       }
       if (Date.now() > deadline) {
         c.kill('SIGKILL');
-        throw new Error(`redis-server did not answer PING on ${port} within 10 s:\n${output}`);
+        throw new Error(`redis-server did not answer PING on ${port} within ${limit} ms:\n${output}`);
       }
       await sleep(20);
     }
@@ -121,11 +123,11 @@ export async function startRedis(): Promise<RedisServer> {
       if (c && c.exitCode === null && c.signalCode === null) {
         const exited = new Promise((resolve) => c.once('exit', resolve));
         c.kill('SIGTERM');
-        const force = setTimeout(() => c.kill('SIGKILL'), 3000);
+        const force = setTimeout(() => c.kill('SIGKILL'), scaled(3000));
         await exited;
         clearTimeout(force);
       }
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + scaled(5000);
       while (!(await refuses(port))) {
         if (Date.now() > deadline) throw new Error(`port ${port} still accepts connections after stop`);
         await sleep(20);

@@ -1,9 +1,10 @@
 /** The bot's state store, one suite run against both backends: PostgreSQL (pg) and embedded PGlite. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { AuditLog } from '../../src/core/audit.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { listMigrations, migrate } from '../../src/store/migrate.ts';
@@ -55,8 +56,29 @@ for (const backend of backends) {
       for (const s of opened) await s.close();
     });
 
-    test('reports the right kind', () => {
-      assert.equal(store.kind, backend.name === 'pglite' ? 'pglite' : 'postgres');
+    test('state goes where the environment says: the database in DATABASE_URL, or a data dir under OPSBOT_DATA_DIR', async () => {
+      await audit.record({ actor: 'U0WHERE', command: 'health', outcome: 'ok' });
+      if (env.DATABASE_URL) {
+        assert.equal(store.kind, 'postgres');
+        // Another client on that database sees what the store wrote.
+        const raw = new pg.Client({ connectionString: env.DATABASE_URL });
+        await raw.connect();
+        try {
+          const { rows } = await raw.query("select current_database() as db, (select count(*)::int from audit_events where actor = 'U0WHERE') as n");
+          assert.deepEqual(rows[0], { db: new URL(env.DATABASE_URL).pathname.slice(1), n: 1 });
+        } finally {
+          await raw.end();
+        }
+      } else {
+        assert.equal(store.kind, 'pglite');
+        // A PostgreSQL data directory on disk, where the bot was told to keep its state.
+        const dir = env.OPSBOT_DATA_DIR;
+        const files = readdirSync(dir);
+        assert.ok(existsSync(join(dir, 'PG_VERSION')), `no PG_VERSION in ${dir}: ${files.slice(0, 20).join(', ')}`);
+        // The server that answers is the one whose major version that directory was made for.
+        const [{ v }] = await store.query<{ v: string }>("select current_setting('server_version') as v");
+        assert.equal(readFileSync(join(dir, 'PG_VERSION'), 'utf8').trim(), String(parseInt(v, 10)), `server_version ${v}`);
+      }
     });
 
     test('openStore applies the migrations: opsbot_migrations lists version 1 and every file', async () => {
@@ -74,8 +96,26 @@ for (const backend of backends) {
       assert.deepEqual(await store.query('select version, name, applied_at from opsbot_migrations order by version'), before);
     });
 
-    test('ping works', async () => {
-      await store.ping();
+    test('ping answers while the store can answer, and fails once it cannot', async () => {
+      // A store of its own: this one is taken away.
+      const own = await openStore(await backend.freshEnv());
+      opened.push(own);
+      await own.ping();
+      if (own.kind === 'postgres') {
+        const [{ db }] = await own.query<{ db: string }>('select current_database() as db');
+        const admin = await (await sharedPostgres()).createDatabase();
+        const raw = new pg.Client({ connectionString: admin });
+        await raw.connect();
+        try {
+          await raw.query(`drop database "${db}" with (force)`);
+        } finally {
+          await raw.end();
+        }
+        await assert.rejects(own.ping(), /terminat|does not exist|Connection terminated/i);
+      } else {
+        await own.close();
+        await assert.rejects(own.ping());
+      }
     });
 
     test('record() then recent(): newest first, with limit and actor filter', async () => {

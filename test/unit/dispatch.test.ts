@@ -1,5 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { z } from 'zod';
+import type { ApprovalEngine } from '../../src/core/approvals.ts';
+import { defineCommand, type AnyCommand } from '../../src/core/define-command.ts';
+import type { Plan } from '../../src/core/plan.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { AuditLog, type AuditRow } from '../../src/core/audit.ts';
 import { Dispatcher, type Reply } from '../../src/core/dispatch.ts';
@@ -193,14 +197,67 @@ describe('roles and channels', () => {
   });
 
   test('a destructive command without a permission entry is for admins only', async () => {
-    const { d, run } = makeBot();
-    const op = await run('/nuke', '', 'U0OP');
+    // /nuke with a plan, and an approval engine that records what it is asked to approve: the
+    // admin's /nuke must get as far as its plan, the operator's must not even compute one.
+    const planned: string[] = [];
+    const requested: Array<{ command: string; user: string; plan: Plan }> = [];
+    const plannedNuke = defineCommand({
+      name: 'nuke',
+      summary: nuke.summary,
+      usage: nuke.usage,
+      args: z.object({}),
+      destructive: true,
+      async plan(ctx) {
+        planned.push(ctx.user);
+        return { summary: 'remove every container of mitong on docker:local', steps: ['stop mitong-backend-1', 'remove mitong-backend-1'], risk: 'high', target: { project: 'mitong' } };
+      },
+      async execute() {
+        return { title: 'nuked', status: 'ok' };
+      },
+    });
+    const approvals = {
+      async request(cmd: AnyCommand, p: { user: string; plan: Plan }) {
+        requested.push({ command: cmd.name, user: p.user, plan: p.plan });
+        return { title: `/${cmd.name}`, status: 'info', summary: 'Waiting for approval' };
+      },
+      async actionableFor() {
+        return [];
+      },
+    } as unknown as ApprovalEngine;
+    const config = parseConfig(CONFIG, 'test');
+    const targets: Targets = { postgres: new Map(), redis: new Map(), hosts: new Map(), docker: new Map(), close: async () => {} };
+    const d = new Dispatcher({
+      config, commands: ALL.map((c) => (c.name === 'nuke' ? plannedNuke : c)), targets, audit,
+      rbac: new Rbac(config, okGroups, log), log, metrics: createMetrics(), approvals,
+    });
+    const run = async (text: string, user: string): Promise<Reply> => {
+      const replies: Reply[] = [];
+      await d.handle({ command: '/nuke', text, user, channel: 'C0OPS' }, async (r) => {
+        replies.push(r);
+      });
+      assert.equal(replies.length, 1);
+      return replies[0];
+    };
+
+    const op = await run('', 'U0OP');
     assert.equal(op.ephemeral, true);
     assert.match(op.report.summary ?? '', /admin/);
     assert.equal((await rowsOf('U0OP'))[0].outcome, 'denied');
+    assert.equal(planned.length, 0, 'no plan is computed for a caller who may not run it');
     assert.deepEqual(await d.authorize(nuke, 'U0ADMIN', 'C0OPS'), { ok: true });
-    await run('/nuke', '', 'U0ADMIN');
-    assert.notEqual((await rowsOf('U0ADMIN'))[0].outcome, 'denied');
+
+    const dry = await run('--dry-run', 'U0ADMIN');
+    assert.equal(dry.report.summary, 'Dry run: this is the plan. Nothing was changed.');
+    assert.deepEqual(dry.report.sections?.find((s) => s.title === 'Plan')?.lines,
+      ['remove every container of mitong on docker:local', '1. stop mitong-backend-1', '2. remove mitong-backend-1']);
+    assert.equal(requested.length, 0, 'a dry run asks nobody');
+
+    const real = await run('', 'U0ADMIN');
+    assert.equal(real.report.summary, 'Waiting for approval');
+    assert.deepEqual(planned, ['U0ADMIN', 'U0ADMIN']);
+    assert.deepEqual(requested.map((r) => [r.command, r.user, r.plan.summary, r.plan.target]),
+      [['nuke', 'U0ADMIN', 'remove every container of mitong on docker:local', { project: 'mitong' }]]);
+    assert.deepEqual((await rowsOf('U0ADMIN')).slice(0, 2).map((r) => [r.command, r.outcome]), [['nuke', 'ok'], ['nuke', 'ok']]);
   });
 
   test('a destructive command with a permission entry is granted by that role only', async () => {
