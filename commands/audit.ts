@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/define-command.ts';
 import { UserError } from '../src/core/errors.ts';
+import { userMention } from '../src/core/mention.ts';
 
 /** Accepts U123 or Slack's escaped mention <@U123|name>. */
 const userId = z.string().transform((v, ctx) => {
@@ -24,7 +25,7 @@ export default defineCommand({
     return {
       title: 'Audit',
       status: 'info',
-      summary: `Last ${rows.length} event${rows.length === 1 ? '' : 's'}${ctx.args.user ? ` by <@${ctx.args.user}>` : ''}, newest first:`,
+      summary: `Last ${rows.length} event${rows.length === 1 ? '' : 's'}${ctx.args.user ? ` by ${userMention(ctx.args.user)}` : ''}, newest first:`,
       sections: [{
         title: 'when (UTC) / who / command / outcome',
         code: true,

@@ -1,8 +1,9 @@
 import { formatDuration } from '../config/duration.ts';
 import type { ApprovalRequest } from './approval-store.ts';
+import { userMention } from './mention.ts';
 import type { Action, Report, Status } from './report.ts';
 
-const who = (u: string | null | undefined) => (u ? `<@${u}>` : 'someone');
+const who = (u: string | null | undefined) => (u ? userMention(u) : 'someone');
 
 function stateLine(r: ApprovalRequest, progress?: string): { status: Status; text: string } {
   const by = r.approvers.length ? r.approvers.map(who).join(', ') : who(r.decided_by);

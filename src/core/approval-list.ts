@@ -1,4 +1,5 @@
 import type { ApprovalRequest } from './approval-store.ts';
+import { userMention } from './mention.ts';
 import type { Report } from './report.ts';
 
 /** Pending requests as one report: what /approvals and the App Home tab show. */
@@ -14,7 +15,7 @@ export function approvalList(requests: ApprovalRequest[], user: string): Report 
         title: `${r.id}: /${r.command} ${r.args_text}`.trim(),
         lines: [
           r.plan.summary,
-          `requested by <@${r.requester}>, ${r.approvers.length} of ${r.approvals_needed} approvals, expires ${new Date(r.expires_at).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+          `requested by ${userMention(r.requester)}, ${r.approvers.length} of ${r.approvals_needed} approvals, expires ${new Date(r.expires_at).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
         ],
         actions: mine
           ? [{ id: 'approval.cancel', label: `Cancel ${r.id}`, value: r.id }]
