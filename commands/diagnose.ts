@@ -53,11 +53,11 @@ export default defineCommand({
   usage: USAGE,
   positionals: ['service'],
   // Checked in run(), not by the schema, so that an unknown name gets the list and how to add one.
-  args: z.object({ service: z.string().min(1) }),
+  args: z.object({ service: z.string().min(1).optional() }),
   async run(ctx): Promise<Report> {
-    findService(ctx.config, ctx.args.service, Object.keys(ctx.config.services), USAGE);
-    const facts = await gatherFacts(ctx.args.service, ctx.config, ctx.targets);
+    const { name } = findService(ctx.config, ctx.args.service, Object.keys(ctx.config.services), USAGE);
+    const facts = await gatherFacts(name, ctx.config, ctx.targets);
     const v = verdict(facts);
-    return { title: `Diagnose: ${ctx.args.service}`, status: v.status, summary: v.text, sections: sections(facts) };
+    return { title: `Diagnose: ${name}`, status: v.status, summary: v.text, sections: sections(facts) };
   },
 });

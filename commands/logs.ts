@@ -23,7 +23,7 @@ const USAGE = [
 
 // Checked in run(), not by the schema, so that an unknown name gets the list and how to add one.
 const args = z.object({
-  service: z.string().min(1),
+  service: z.string().min(1).optional(),
   kind: z.enum(['app', 'error', 'errors']).default('app'),
   lines: z.coerce.number().int().min(1).max(5000).default(50),
   grep: z.string().min(1).max(200).optional(),
@@ -32,6 +32,7 @@ const args = z.object({
 type Args = z.output<typeof args>;
 
 interface Fetched {
+  service: string;
   lines: string[];
   source: string;
   /** How much was searched, for a pattern over a whole container log ("" otherwise). */
@@ -44,8 +45,8 @@ const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word
 
 /** Lines from the service's log file on its host, or from its container when it has no file. */
 async function fetchLines(ctx: CommandContext<Args>): Promise<Fetched> {
-  const { service, kind, grep, since } = ctx.args;
-  const svc = findService(ctx.config, service, services(ctx.config), USAGE,
+  const { kind, grep, since } = ctx.args;
+  const { name: service, svc } = findService(ctx.config, ctx.args.service, services(ctx.config), USAGE,
     'has no log configured: give it `host` and `logs.app` / `logs.error`, or `docker` and `container` (docs/config.md).');
   const want = kind === 'errors' ? ERRORS_WINDOW : ctx.args.lines;
   const file = kind === 'app' ? svc.logs.app : (svc.logs.error ?? svc.logs.app);
@@ -61,7 +62,7 @@ async function fetchLines(ctx: CommandContext<Args>): Promise<Fetched> {
     if (res.code !== 0 && !(res.code === 1 && !res.stderr.trim())) {
       throw new UserError(`Cannot read ${file} on ${svc.host}: ${res.stderr.trim() || `exit code ${res.code}`}`);
     }
-    return { lines: splitLines(res.stdout), source: `${file} on ${svc.host}`, searched: '', cut: res.truncated ? 'cut at the size limit' : '' };
+    return { service, lines: splitLines(res.stdout), source: `${file} on ${svc.host}`, searched: '', cut: res.truncated ? 'cut at the size limit' : '' };
   }
   if (svc.docker && svc.container) {
     // A container has one stream; say so rather than pretend it is an error log.
@@ -82,7 +83,7 @@ async function fetchLines(ctx: CommandContext<Args>): Promise<Fetched> {
       scan.stoppedEarly ? `stopped reading after ${plural(scan.scannedLines, 'line')}: the newest part of the log was not searched, narrow it with --since` : '',
     ].filter(Boolean).join('; ');
     const searched = grep ? `; ${plural(scan.scannedLines, 'line')} searched` : '';
-    return { lines: scan.lines, source: `container ${svc.container}`, searched, cut };
+    return { service, lines: scan.lines, source: `container ${svc.container}`, searched, cut };
   }
   throw new UserError(`${service} has no ${kind} log configured (services.${service}.logs or a container).`);
 }
@@ -102,13 +103,13 @@ export default defineCommand({
   args,
   async run(ctx): Promise<Report> {
     const a = ctx.args;
-    const { lines, source, searched, cut } = await fetchLines(ctx);
+    const { service, lines, source, searched, cut } = await fetchLines(ctx);
     const notes = `${searched}${cut ? ` (${cut})` : ''}`;
     if (a.kind === 'errors') {
       const stats = logStats(lines);
       const errors = stats.levels.filter(([l]) => l === 'ERROR' || l === 'CRITICAL').reduce((n, [, c]) => n + c, 0);
       return {
-        title: `Errors: ${a.service}`,
+        title: `Errors: ${service}`,
         status: errors > 0 ? 'warn' : 'ok',
         summary: `${errors} ERROR or CRITICAL lines in the last ${stats.total} lines of ${source}${describe(a)}${notes}`,
         fields: stats.levels.map(([level, n]) => ({ label: level, value: String(n) })),
@@ -117,7 +118,7 @@ export default defineCommand({
           : undefined,
       };
     }
-    const title = `Logs: ${a.service} ${a.kind}`;
+    const title = `Logs: ${service} ${a.kind}`;
     const head = `${lines.length} line${lines.length === 1 ? '' : 's'} of ${source}${describe(a)}${notes}`;
     if (!lines.length) return { title, status: 'info', summary: `No lines${describe(a)} in ${source}${notes}.` };
     const text = lines.join('\n');
@@ -129,7 +130,7 @@ export default defineCommand({
       status: 'info',
       summary: `${head}; the full output is attached, the last ${EXCERPT_LINES} lines are below.`,
       sections: [{ title: 'Last lines', code: true, lines: lines.slice(-EXCERPT_LINES) }],
-      attachment: { filename: `${a.service}-${a.kind}.log`, title: `${a.service} ${a.kind} log`, content: text },
+      attachment: { filename: `${service}-${a.kind}.log`, title: `${service} ${a.kind} log`, content: text },
     };
   },
 });

@@ -6,6 +6,7 @@ import type { HostExecutor, Targets } from '../targets/types.ts';
 import type { DiagnoseFacts } from './verdict.ts';
 
 const LOG_LINES = 50;
+const HOST_GRACE_MS = 250;
 
 /** Runs `work` within the check timeout; a failure becomes `{ error }` instead of an exception. */
 async function attempt<T>(work: () => Promise<T>, ms: number): Promise<{ value?: T; error?: string; timedOut?: boolean }> {
@@ -23,7 +24,8 @@ async function attempt<T>(work: () => Promise<T>, ms: number): Promise<{ value?:
  */
 function sessionFailure(hostName: string, r: { error?: string; timedOut?: boolean }, ms: number): string {
   const session = hostName === 'local' ? 'the command' : 'the SSH session';
-  if (r.timedOut) return `${session} timed out after ${seconds(ms)}`;
+  // The host's own limit may differ from ours (targets.hosts.<name>.timeout); its message says which.
+  if (r.timedOut) return `${session} timed out after ${/timed out after (\d+(?:\.\d+)? m?s)\b/.exec(r.error ?? '')?.[1] ?? seconds(ms)}`;
   return r.error ?? `${session} failed`;
 }
 
@@ -72,6 +74,9 @@ function endpoint(url: string, defaultPort: number): { host: string; port: numbe
 export async function gatherFacts(service: string, config: Config, targets: Targets): Promise<DiagnoseFacts> {
   const svc = config.services[service];
   const ms = config.health.timeout;
+  // Commands on the host get a little longer than the host's own limit, so that its error, which
+  // tells a handshake that never came from a command that ran too long, is the one reported.
+  const hostMs = ms + HOST_GRACE_MS;
   // A service without a host (or with host: local) is looked at from the machine opsbot runs on.
   const host: HostExecutor | undefined = targets.hosts.get(svc.host ?? 'local');
   const hostName = svc.host ?? 'local';
@@ -86,7 +91,7 @@ export async function gatherFacts(service: string, config: Config, targets: Targ
     : undefined;
 
   const port = svc.port && host
-    ? attempt(() => host.run('listening', []), ms).then((r) => {
+    ? attempt(() => host.run('listening', []), hostMs).then((r) => {
         const ran = r.value && r.value.code === 0;
         const error = r.value ? (ran ? undefined : `ss -ltn failed (exit ${r.value.code ?? 'killed'}): ${r.value.stderr.trim().slice(0, 120)}`) : sessionFailure(hostName, r, ms);
         return { host: hostName, port: svc.port!, listening: ran ? isListening(r.value!.stdout, svc.port!) : null, error };
@@ -94,7 +99,7 @@ export async function gatherFacts(service: string, config: Config, targets: Targ
     : undefined;
 
   const disk = host
-    ? attempt(() => host.health(), ms).then((r) => ({
+    ? attempt(() => host.health(), hostMs).then((r) => ({
         host: hostName, disks: r.value?.disks ?? [], critPercent: config.health.thresholds.disk_percent.crit, error: r.value ? undefined : sessionFailure(hostName, r, ms),
       }))
     : undefined;
@@ -102,7 +107,7 @@ export async function gatherFacts(service: string, config: Config, targets: Targ
   const probe = async (url: string, defaultPort: number) => {
     if (!svc.host || !host) return null; // no app host: the bot's own login is the only view
     const { host: h, port: p } = endpoint(url, defaultPort);
-    const r = await attempt(() => host.run('tcpProbe', [h, p]), ms);
+    const r = await attempt(() => host.run('tcpProbe', [h, p]), hostMs);
     return { from: hostName, ...probeOutcome(r, `${h}:${p}`, hostName, ms) };
   };
   const deps = [

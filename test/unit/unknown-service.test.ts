@@ -56,6 +56,18 @@ describe('on the built-in default config', () => {
   }
 });
 
+test('without a name, on the default config: no services are configured, and how to add one', async () => {
+  const b = bot(defaultConfigInput);
+  try {
+    for (const command of ['/logs', '/diagnose']) {
+      const summary = (await b.run(command, '')).report.summary ?? '';
+      assert.match(summary, /^Missing service: no services are configured\. Services are defined under `services:`/);
+    }
+  } finally {
+    await b.close();
+  }
+});
+
 describe('with services configured', () => {
   const config = {
     targets: { local: true, docker: { local: { socket: '/nonexistent/docker.sock' } } },
