@@ -8,11 +8,15 @@ import { AuditLog } from './core/audit.ts';
 import { Dispatcher } from './core/dispatch.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { createMetrics } from './core/metrics.ts';
+import { WorkQueue } from './core/work-queue.ts';
+import { healthRunsStarted } from '../commands/health.ts';
 import { Rbac } from './core/rbac.ts';
 import { registerApprovalHandlers } from './slack/approval-actions.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { SlackCards } from './slack/cards.ts';
+import { ChannelReplies } from './slack/channel-replies.ts';
 import { registerHandlers } from './slack/handlers.ts';
+import { keepAliveFetch } from './slack/keepalive-fetch.ts';
 import { opsRoutes, startMetricsServer, stopServer } from './slack/routes.ts';
 import { DEFAULT_SLACK_API_URL, describeSlackCallError } from './slack/api-error.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -37,6 +41,8 @@ export interface Bot {
   port?: number;
   /** The port of the separate /metrics listener, when config.metrics.listen is set. */
   metricsPort?: number;
+  /** Resolves once every accepted command has run, posted its reply and written its audit row. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,7 +66,8 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     slackApiUrl: env.SLACK_API_URL || undefined,
     // Rate-limited calls wait for Retry-After and are retried rather than lost.
     retryConfig: { retries: 5, factor: 3.86 }, // about five retries in five minutes
-    ...(transport.kind === 'local' ? { fetch: transport.fetch } : {}),
+    // Keep-alive sockets and a leaner client than the global fetch: the Web API calls are a large share of the bot's CPU.
+    fetch: transport.kind === 'local' ? transport.fetch : keepAliveFetch(),
   };
   const token = transport.kind === 'local' ? 'xoxb-console' : env.SLACK_BOT_TOKEN!;
   try {
@@ -84,8 +91,26 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     const rbac = new Rbac(config, async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], log);
     const cards = new SlackCards(app.client);
     const approvals = new ApprovalEngine({ store: new ApprovalStore(store), config, rbac, cards, commands: allCommands, targets, log });
-    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit: new AuditLog(store), rbac, log, metrics, approvals });
-    registerHandlers(app, dispatcher, log);
+    const storm = config.storm;
+    const audit = new AuditLog(store, storm.audit_batch.enabled
+      ? {
+          rows: storm.audit_batch.rows, intervalMs: storm.audit_batch.interval, maxBuffered: storm.audit_batch.max_buffered, log,
+          // Destructive commands' rows are written before the dispatcher moves on; read-only ones are batched.
+          writeAhead: (e) => allCommands.some((c) => c.destructive && c.name === e.command),
+        }
+      : undefined);
+    const queue = new WorkQueue({ size: storm.queue.size, concurrency: storm.queue.concurrency });
+    metrics.sources.healthRuns = () => healthRunsStarted(targets);
+    metrics.sources.queue = () => ({ active: queue.active, queued: queue.queued });
+    metrics.sources.auditBacklog = () => audit.backlog;
+    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit, rbac, log, metrics, approvals, queue });
+    // The console has no Slack limits and shows every reply as it comes; Slack gets shared, paced posts.
+    // This client rejects a 429 instead of pausing its whole queue, so only that channel's lane waits it out.
+    const replies = transport.kind === 'local' ? undefined : new ChannelReplies(new WebClient(token, { ...clientOptions, logger: common.logger, rejectRateLimitedCalls: true }), {
+      windowMs: storm.share_window, postIntervalMs: storm.post_interval, updateIntervalMs: storm.update_interval,
+      maxNamed: storm.max_named, maxPendingPerChannel: storm.channel_backlog, maxRetryMs: 5 * 60_000,
+    }, log);
+    registerHandlers(app, dispatcher, log, replies);
     registerApprovalHandlers(app, approvals, log);
 
     let boundPort: number | undefined;
@@ -110,12 +135,19 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     return {
       app, dispatcher, approvals, store, targets, log, configSource: source, port: boundPort,
       metricsPort: typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : undefined,
+      async idle() {
+        await dispatcher.idle();
+        await replies?.idle();
+        await audit.flush();
+      },
       close() {
         closing ??= (async () => {
           await app.stop().catch(() => {});
           await stopServer(metricsServer);
           await Promise.race([Promise.all([dispatcher.idle(), approvals.stop()]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+          await Promise.race([replies?.flush(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await cards.flush();
+          await audit.flush();
           await targets.close();
           await store.close();
         })();

@@ -82,6 +82,10 @@ const permission = z.union([
   z.strictObject({ roles: z.array(name).default([]), channels: z.array(slackChannel).default([]) }),
 ]);
 
+/** A duration of the storm settings, bounded so that every timer it sets stays short. */
+const stormDuration = (maxMs: number) =>
+  duration.refine((ms) => ms <= maxMs, { message: `at most ${maxMs >= 3_600_000 ? `${maxMs / 3_600_000} h` : `${maxMs / 1000} s`}` });
+
 export const configSchema = z.strictObject({
   locale: z.enum(['en', 'zh-CN']).default('en'),
   channels: z.strictObject({
@@ -146,6 +150,27 @@ export const configSchema = z.strictObject({
     listen: listenAddress.optional(),
   }).prefault({}),
   backups: z.strictObject({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
+  // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
+  storm: z.strictObject({
+    // 0s: identical requests share a message only while it waits for its turn to be posted.
+    share_window: stormDuration(3_600_000).prefault('0s'),
+    // 0s: every /health runs its checks (concurrent ones still share one run).
+    health_cache: stormDuration(3_600_000).prefault('0s'),
+    post_interval: stormDuration(60_000).prefault('1s'),
+    update_interval: stormDuration(60_000).prefault('1s'),
+    max_named: z.number().int().positive().max(150).default(100),
+    channel_backlog: z.number().int().positive().max(10_000).default(50),
+    queue: z.strictObject({
+      size: z.number().int().nonnegative().max(100_000).default(500),
+      concurrency: z.number().int().positive().max(1024).default(32),
+    }).prefault({}),
+    audit_batch: z.strictObject({
+      enabled: z.boolean().default(true),
+      rows: z.number().int().positive().max(1000).default(200),
+      interval: stormDuration(60_000).prefault('100ms'),
+      max_buffered: z.number().int().positive().max(1_000_000).default(10_000),
+    }).prefault({}),
+  }).prefault({}),
 }).strict();
 
 type Issue = { path: PropertyKey[]; message: string };

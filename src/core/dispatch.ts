@@ -13,6 +13,7 @@ import type { Rbac } from './rbac.ts';
 import { redactText } from './redact.ts';
 import type { Report } from './report.ts';
 import { didYouMean } from './suggest.ts';
+import type { WorkQueue } from './work-queue.ts';
 
 export interface Invocation {
   /** "/health" or "health". */
@@ -26,6 +27,11 @@ export interface Reply {
   report: Report;
   /** Only the caller sees it (errors, help, refusals). */
   ephemeral: boolean;
+  /**
+   * Set on a read-only command's channel reply: identical requests (same channel, command and
+   * normalized text) may share one posted message.
+   */
+  shareKey?: string;
 }
 
 export type Send = (reply: Reply) => Promise<void>;
@@ -40,6 +46,8 @@ export interface DispatcherDeps {
   metrics: Metrics;
   /** Needed by destructive commands; absent in setups that have none. */
   approvals?: ApprovalEngine;
+  /** Bounds the work after the ack; when it is full the caller is told "busy" at once. */
+  queue?: WorkQueue;
 }
 
 /** Flags every destructive command takes; the dispatcher, not the command, acts on them. */
@@ -78,9 +86,36 @@ export class Dispatcher {
 
   /** Handles one invocation to completion. Never throws: every failure becomes a reply. */
   handle(inv: Invocation, send: Send): Promise<void> {
-    const work = this.dispatch(inv, send);
+    const shared = this.sharing(inv, send);
+    const queue = this.deps.queue;
+    // A full queue refuses at once: the backlog, and the memory it holds, stay bounded.
+    const work = queue ? (queue.offer(() => this.dispatch(inv, shared)) ?? this.busy(inv, send)) : this.dispatch(inv, shared);
     this.pending.add(work);
     return work.finally(() => this.pending.delete(work));
+  }
+
+  /** A read-only command's channel reply may be shared by identical requests (channel + command + normalized text). */
+  private sharing(inv: Invocation, send: Send): Send {
+    const name = inv.command.replace(/^\//, '');
+    const cmd = this.byName.get(name);
+    if (!cmd || cmd.destructive) return send;
+    const shareKey = `${name} ${inv.text.trim().replace(/\s+/g, ' ')}`;
+    return (reply) => send(reply.ephemeral ? reply : { ...reply, shareKey });
+  }
+
+  /** The queue is full: the caller hears so now, and the refusal is audited like any outcome. */
+  private async busy(inv: Invocation, send: Send): Promise<void> {
+    const { log, metrics } = this.deps;
+    const name = inv.command.replace(/^\//, '');
+    metrics.commands.inc({ command: name, outcome: 'busy' });
+    const text = inv.text.length > 4000 ? `${inv.text.slice(0, 4000)}… (${inv.text.length} characters)` : inv.text;
+    await Promise.all([
+      this.deps.audit
+        .record({ actor: inv.user, channel: inv.channel, command: name, args: redactText(text), outcome: 'busy' })
+        .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
+      send({ ephemeral: true, report: { title: `/${name}`, status: 'warn', summary: '⏳ The bot is busy right now; try again in a moment. Nothing was run.' } })
+        .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
+    ]);
   }
 
   /** Resolves once all in-flight invocations are done (console exit, shutdown). */

@@ -1,4 +1,11 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Figures read when /metrics is scraped, from parts built after the registry (main.ts fills these in). */
+export interface MetricSources {
+  healthRuns?: () => number;
+  queue?: () => { active: number; queued: number };
+  auditBacklog?: () => number;
+}
 
 /** One registry per bot instance, so tests can run several bots in one process. */
 export function createMetrics() {
@@ -17,7 +24,15 @@ export function createMetrics() {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  return { registry, commands, duration };
+  const sources: MetricSources = {};
+  const gauge = (name: string, help: string, read: () => number | undefined) =>
+    new Gauge({ name, help, registers: [registry], collect() { const v = read(); if (v !== undefined) this.set(v); } });
+  // A gauge fed from a running total, so a check run counted anywhere shows here without a dependency on prom-client.
+  gauge('opsbot_health_check_runs_total', '/health check runs started (shared and cached requests do not start one)', () => sources.healthRuns?.());
+  gauge('opsbot_work_queue_active', 'Commands being worked on after their ack', () => sources.queue?.().active);
+  gauge('opsbot_work_queue_waiting', 'Commands acked and waiting for a worker', () => sources.queue?.().queued);
+  gauge('opsbot_audit_backlog', 'Audit rows queued for the next batch insert', () => sources.auditBacklog?.());
+  return { registry, commands, duration, sources };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -4,12 +4,28 @@ import type { Dispatcher, Reply } from '../core/dispatch.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { redactDeep, redactText } from '../core/redact.ts';
+import type { ChannelReplies } from './channel-replies.ts';
 import { renderReport } from './render.ts';
 
 // The bot may not be a member of the channel (private channels, DMs): then the response_url,
 // which works anywhere the command was typed, carries the reply instead.
 const FALLBACK_ERRORS = new Set(['not_in_channel', 'channel_not_found', 'is_archived']);
 
+/**
+ * In-channel replies through ChannelReplies: shared by identical requests, paced per channel, and
+ * accepted at once, so the work queue never waits on Slack. Ephemeral replies go straight back.
+ */
+function pacedSender(replies: ChannelReplies, respond: RespondFn, channel: string, user: string) {
+  return async (reply: Reply): Promise<void> => {
+    if (reply.ephemeral) {
+      await respond({ response_type: 'ephemeral', replace_original: false, ...redactDeep(renderReport(reply.report)) });
+      return;
+    }
+    replies.deliver(channel, reply.shareKey, user, reply.report, respond as (m: Record<string, unknown>) => Promise<unknown>);
+  };
+}
+
+/** One post per reply, at once (the console, which has no Slack limits to respect). */
 function sender(client: WebClient, respond: RespondFn, channel: string, log: Logger) {
   return async (reply: Reply): Promise<void> => {
     // Every posted text goes through redaction, whatever produced it.
@@ -38,14 +54,14 @@ function sender(client: WebClient, respond: RespondFn, channel: string, log: Log
 }
 
 /** Wires every command to the dispatcher. Bolt verifies the request; we ack at once, then work. */
-export function registerHandlers(app: App, dispatcher: Dispatcher, log: Logger): void {
+export function registerHandlers(app: App, dispatcher: Dispatcher, log: Logger, replies?: ChannelReplies): void {
   // One listener for every slash command: the dispatcher knows the commands, and a command the
   // manifest has but this version lacks still gets a helpful answer instead of a Slack timeout.
   app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
     await ack();
     await dispatcher.handle(
       { command: command.command, text: command.text ?? '', user: command.user_id, channel: command.channel_id },
-      sender(client, respond, command.channel_id, log),
+      replies ? pacedSender(replies, respond, command.channel_id, command.user_id) : sender(client, respond, command.channel_id, log),
     );
   });
   app.error(async (err) => {
