@@ -17,6 +17,8 @@ const SERVICE_LABEL = 'com.docker.compose.service';
 /** Docker's own default; passed explicitly so we know how long a stop may take. */
 const DEFAULT_STOP_TIMEOUT_SEC = 10;
 const DEFAULT_TAIL = 200;
+/** Least time a state change (restart, stop, start) gets beyond its stop timeout. */
+const STATE_CHANGE_MIN_MS = 15_000;
 const DEFAULT_MAX_BYTES = 64 * 1024;
 const DEFAULT_SCAN_KEEP = 200;
 const DEFAULT_SCAN_MAX_BYTES = 256 * 1024;
@@ -109,8 +111,13 @@ export class DockerTarget implements DockerExecutor {
   private async change(ref: string, verb: string, work: (c: Docker.Container, abortSignal: AbortSignal) => Promise<unknown>, ms: number): Promise<void> {
     const c = this.container(ref);
     try {
-      await this.call((abortSignal) => work(c, abortSignal), ms);
+      // A busy engine can take seconds to start a container; that is slow, not unreachable.
+      await this.call((abortSignal) => work(c, abortSignal), ms + Math.max(this.timeoutMs, STATE_CHANGE_MIN_MS));
     } catch (err) {
+      if (err instanceof UnavailableError && /timeout after/.test(err.message)) {
+        const secs = Math.round((ms + Math.max(this.timeoutMs, STATE_CHANGE_MIN_MS)) / 1000);
+        throw new UnavailableError(`Docker at ${this.socket} did not finish the ${verb} of "${ref}" within ${secs} s; it may still be going on (check it with /health containers)`);
+      }
       const status = statusCode(err);
       if (status === 304) return;
       if (status === 404) throw new UserError(`Cannot ${verb} "${ref}": no such container on docker ${this.name}`);
@@ -139,16 +146,16 @@ export class DockerTarget implements DockerExecutor {
   async restart(id: string, opts: { stopTimeoutSec?: number } = {}): Promise<void> {
     const t = opts.stopTimeoutSec ?? DEFAULT_STOP_TIMEOUT_SEC;
     // The engine answers only once the container has stopped (up to t) and started again.
-    await this.change(id, 'restart', (c, abortSignal) => c.restart({ t, abortSignal }), t * 1000 + this.timeoutMs);
+    await this.change(id, 'restart', (c, abortSignal) => c.restart({ t, abortSignal }), t * 1000);
   }
 
   async stop(id: string, opts: { stopTimeoutSec?: number } = {}): Promise<void> {
     const t = opts.stopTimeoutSec ?? DEFAULT_STOP_TIMEOUT_SEC;
-    await this.change(id, 'stop', (c, abortSignal) => c.stop({ t, abortSignal }), t * 1000 + this.timeoutMs);
+    await this.change(id, 'stop', (c, abortSignal) => c.stop({ t, abortSignal }), t * 1000);
   }
 
   async start(id: string): Promise<void> {
-    await this.change(id, 'start', (c, abortSignal) => c.start({ abortSignal }), this.timeoutMs);
+    await this.change(id, 'start', (c, abortSignal) => c.start({ abortSignal }), 0);
   }
 
   async logs(id: string, opts: { tail?: number; sinceSec?: number; maxBytes?: number } = {}): Promise<string> {
