@@ -1,5 +1,6 @@
 import type { Queryable } from '../store/types.ts';
 import type { Logger } from './log.ts';
+import { redactDeep, redactText } from './redact.ts';
 
 export interface AuditEvent {
   actor: string;
@@ -55,10 +56,20 @@ export function storableJson(value: unknown): unknown {
 
 const COLUMNS = 7;
 
+/** Longest argument text kept in a row; longer text is cut and its length noted. */
+export const MAX_AUDIT_ARGS = 4000;
+
+/** What a row keeps of a command's text: cut to MAX_AUDIT_ARGS. Secrets are removed by params(). */
+export function auditArgs(text: string): string {
+  return text.length > MAX_AUDIT_ARGS ? `${text.slice(0, MAX_AUDIT_ARGS)}… (${text.length} characters)` : text;
+}
+
+// Every row is redacted here, whoever wrote it: arguments and details (a break-glass reason, a
+// plan summary) are free text from users and systems.
 function params(e: AuditEvent): unknown[] {
   return [
-    storableText(e.actor), e.channel === undefined ? null : storableText(e.channel), storableText(e.command), storableText(e.args ?? ''),
-    storableText(e.outcome), e.ref === undefined ? null : storableText(e.ref), JSON.stringify(storableJson(e.detail ?? {})),
+    storableText(e.actor), e.channel === undefined ? null : storableText(e.channel), storableText(e.command), storableText(redactText(e.args ?? '')),
+    storableText(e.outcome), e.ref === undefined ? null : storableText(e.ref), JSON.stringify(storableJson(redactDeep(e.detail ?? {}))),
   ];
 }
 

@@ -1,19 +1,19 @@
 import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
-import { parseArgs } from './args.ts';
+import { parseCommandLine } from './args.ts';
 import type { ApprovalEngine } from './approvals.ts';
-import type { AuditLog } from './audit.ts';
+import { auditArgs, type AuditLog } from './audit.ts';
 import type { AnyCommand, CommandContext } from './define-command.ts';
 import { InternalError, UserError, errorMessage, newRef } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Rbac } from './rbac.ts';
-import { redactText } from './redact.ts';
 import type { Report } from './report.ts';
 import { didYouMean } from './suggest.ts';
 import type { WorkQueue } from './work-queue.ts';
+import { channelMention } from './mention.ts';
 
 export interface Invocation {
   /** "/health" or "health". */
@@ -53,6 +53,12 @@ export interface DispatcherDeps {
 /** Flags every destructive command takes; the dispatcher, not the command, acts on them. */
 const DESTRUCTIVE_FLAGS = { dryRun: z.boolean().default(false), breakGlass: z.string().optional() };
 
+/**
+ * Slack caps a slash command's text at a few thousand characters; anything longer did not come
+ * from Slack's composer. It is refused before any parsing so it costs nothing.
+ */
+export const MAX_COMMAND_TEXT = 4000;
+
 type Verdict = { ok: true } | { ok: false; reason: string };
 
 /** The one place where policy lives: parsing, roles, channels, rate limit, audit and errors. */
@@ -75,7 +81,7 @@ export class Dispatcher {
     const perm = this.deps.config.permissions[cmd.permission ?? cmd.name];
     const roles = await this.deps.rbac.rolesOf(user);
     if (perm?.channels.length && !perm.channels.includes(channel)) {
-      return { ok: false, reason: `/${cmd.name} can only be used in ${perm.channels.map((c) => `<#${c}>`).join(', ')}.` };
+      return { ok: false, reason: `/${cmd.name} can only be used in ${perm.channels.map((c) => channelMention(c)).join(', ')}.` };
     }
     if (roles.has('admin')) return { ok: true };
     // Read-only commands are open unless restricted; destructive ones need an explicit grant.
@@ -108,10 +114,9 @@ export class Dispatcher {
     const { log, metrics } = this.deps;
     const name = inv.command.replace(/^\//, '');
     metrics.commands.inc({ command: name, outcome: 'busy' });
-    const text = inv.text.length > 4000 ? `${inv.text.slice(0, 4000)}… (${inv.text.length} characters)` : inv.text;
     await Promise.all([
       this.deps.audit
-        .record({ actor: inv.user, channel: inv.channel, command: name, args: redactText(text), outcome: 'busy' })
+        .record({ actor: inv.user, channel: inv.channel, command: name, args: auditArgs(inv.text), outcome: 'busy' })
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
       send({ ephemeral: true, report: { title: `/${name}`, status: 'warn', summary: '⏳ The bot is busy right now; try again in a moment. Nothing was run.' } })
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
@@ -141,7 +146,7 @@ export class Dispatcher {
     metrics.duration.observe({ command: name }, seconds);
     await Promise.all([
       this.deps.audit
-        .record({ actor: inv.user, channel: inv.channel, command: name, args: redactText(inv.text), outcome, ref, detail: { ms: Math.round(seconds * 1000) } })
+        .record({ actor: inv.user, channel: inv.channel, command: name, args: auditArgs(inv.text), outcome, ref, detail: { ms: Math.round(seconds * 1000) } })
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
       send(reply).catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
     ]);
@@ -152,6 +157,9 @@ export class Dispatcher {
     if (wait > 0) {
       throw new RateLimited(`You are sending commands too fast (limit ${this.deps.config.rate_limit.requests_per_minute} a minute). Try again in ${Math.ceil(wait / 1000)} s.`);
     }
+    if (inv.text.length > MAX_COMMAND_TEXT) {
+      throw new UserError(`That command text is too long (${inv.text.length} characters; at most ${MAX_COMMAND_TEXT}). Nothing was run.`);
+    }
     const cmd = this.byName.get(name);
     if (!cmd) {
       const guess = didYouMean(name, [...this.byName.keys()]);
@@ -161,7 +169,8 @@ export class Dispatcher {
     if (!verdict.ok) throw new Denied(verdict.reason);
     const base = (typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args) as z.ZodObject;
     const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
-    const args = parseArgs(inv.text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }) as Record<string, unknown>;
+    const parsed = parseCommandLine(inv.text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }, ['dryRun', 'breakGlass']);
+    const args = parsed.values as Record<string, unknown>;
     const ctx: CommandContext<unknown> = {
       args,
       user: inv.user,
@@ -173,14 +182,14 @@ export class Dispatcher {
       actionableApprovals: async () => (this.deps.approvals ? this.deps.approvals.actionableFor(inv.user) : []),
       recentAudit: (opts) => this.deps.audit.recent(opts),
     };
-    if (cmd.destructive) return this.destructive(cmd, ctx, inv);
+    if (cmd.destructive) return this.destructive(cmd, ctx, inv, parsed.echo);
     if (!cmd.run) throw new InternalError('command_without_run', `/${name} defines no run()`);
     const report = await cmd.run(ctx as CommandContext<never>);
     return { report, ephemeral: cmd.visibility === 'ephemeral' };
   }
 
   /** Plan first, against the live system; then a dry-run report, or a request for approval. */
-  private async destructive(cmd: AnyCommand, ctx: CommandContext<unknown>, inv: Invocation): Promise<Reply> {
+  private async destructive(cmd: AnyCommand, ctx: CommandContext<unknown>, inv: Invocation, argsText: string): Promise<Reply> {
     const { dryRun, breakGlass, ...args } = ctx.args as { dryRun: boolean; breakGlass?: string };
     if (!cmd.plan || !cmd.execute) throw new InternalError('destructive_without_plan', `/${cmd.name} must define plan() and execute()`);
     const plan = await cmd.plan({ ...ctx, args } as CommandContext<never>);
@@ -188,7 +197,7 @@ export class Dispatcher {
       return {
         ephemeral: true,
         report: {
-          title: `/${cmd.name} ${inv.text}`.trim(),
+          title: `/${cmd.name} ${argsText}`.trim(),
           status: 'info',
           summary: 'Dry run: this is the plan. Nothing was changed.',
           sections: [{ title: 'Plan', lines: [plan.summary, ...plan.steps.map((s, i) => `${i + 1}. ${s}`)] }],
@@ -197,7 +206,6 @@ export class Dispatcher {
       };
     }
     if (!this.deps.approvals) throw new InternalError('approvals_unavailable', 'no approval engine configured');
-    const argsText = inv.text.replace(/--break-glass(?:=|\s+)(?:"[^"]*"|'[^']*'|\S+)/, '').replace(/\s+/g, ' ').trim();
     const report = await this.deps.approvals.request(cmd, { user: inv.user, channel: inv.channel, argsText, plan, breakGlass });
     return { report, ephemeral: true };
   }
