@@ -1,9 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Store } from './types.ts';
 
-const DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+// Beside this file when run from the sources; `npm start` runs a bundle in dist/, which reads
+// them from the sources.
+const DIR = ['./migrations/', '../src/store/migrations/']
+  .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+  .find((d) => existsSync(d)) ?? fileURLToPath(new URL('./migrations/', import.meta.url));
 // Arbitrary constant: serialises migrations when several replicas start at once.
 const LOCK_KEY = 7_210_001;
 
