@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { approvalList } from '../src/core/approval-list.ts';
+import { approvalList } from '../src/approvals/list.ts';
 import { defineCommand } from '../src/core/define-command.ts';
 
 export default defineCommand({

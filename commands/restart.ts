@@ -3,7 +3,7 @@ import { formatDuration } from '../src/config/duration.ts';
 import type { Config } from '../src/config/schema.ts';
 import { defineCommand, type ExecContext } from '../src/core/define-command.ts';
 import { UserError } from '../src/core/errors.ts';
-import type { Plan } from '../src/core/plan.ts';
+import type { Plan } from '../src/approvals/plan.ts';
 import type { ContainerInfo, DockerExecutor, Targets } from '../src/targets/types.ts';
 
 const services = (config: Config) => Object.keys(config.services).filter((s) => config.services[s].docker && config.services[s].container);

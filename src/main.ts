@@ -2,8 +2,8 @@ import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bol
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { commands as allCommands } from '../commands/index.ts';
 import { loadConfig, type Env } from './config/load.ts';
-import { ApprovalStore } from './core/approval-store.ts';
-import { ApprovalEngine } from './core/approvals.ts';
+import { ApprovalStore } from './approvals/store.ts';
+import { ApprovalEngine } from './approvals/engine.ts';
 import { AuditLog } from './core/audit.ts';
 import { Dispatcher } from './core/dispatch.ts';
 import { createLogger, type Logger } from './core/log.ts';

@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
 import type { Logger } from './log.ts';
-import type { ApprovalRequest } from './approval-store.ts';
+import type { ApprovalRequest } from '../approvals/store.ts';
 import type { AuditRow } from './audit.ts';
-import type { Plan } from './plan.ts';
+import type { Plan } from '../approvals/plan.ts';
 import type { Report } from './report.ts';
 
 export interface CommandContext<A> {

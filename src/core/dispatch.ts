@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
 import { parseCommandLine } from './args.ts';
-import type { ApprovalEngine } from './approvals.ts';
+import type { ApprovalEngine } from '../approvals/engine.ts';
 import { auditArgs, type AuditLog } from './audit.ts';
 import type { AnyCommand, CommandContext } from './define-command.ts';
 import { InternalError, UserError, errorMessage, newRef } from './errors.ts';

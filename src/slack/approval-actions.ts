@@ -1,6 +1,6 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import type { ApprovalEngine } from '../core/approvals.ts';
-import { approvalList } from '../core/approval-list.ts';
+import type { ApprovalEngine } from '../approvals/engine.ts';
+import { approvalList } from '../approvals/list.ts';
 import { errorMessage, newRef } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { redactDeep, redactText } from '../core/redact.ts';

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { CardSink } from '../core/approvals.ts';
+import type { CardSink } from '../approvals/engine.ts';
 import { redactDeep } from '../core/redact.ts';
 import type { Report } from '../core/report.ts';
 import { renderReport } from './render.ts';

@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import type { ApprovalEngine } from '../../src/core/approvals.ts';
+import type { ApprovalEngine } from '../../src/approvals/engine.ts';
 import { defineCommand, type AnyCommand } from '../../src/core/define-command.ts';
-import type { Plan } from '../../src/core/plan.ts';
+import type { Plan } from '../../src/approvals/plan.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { AuditLog, type AuditRow } from '../../src/core/audit.ts';
 import { Dispatcher, type Reply } from '../../src/core/dispatch.ts';

@@ -1,6 +1,6 @@
-import type { ApprovalRequest } from './approval-store.ts';
-import { userMention } from './mention.ts';
-import type { Report } from './report.ts';
+import type { ApprovalRequest } from './store.ts';
+import { userMention } from '../core/mention.ts';
+import type { Report } from '../core/report.ts';
 
 /** Pending requests as one report: what /approvals and the App Home tab show. */
 export function approvalList(requests: ApprovalRequest[], user: string): Report {

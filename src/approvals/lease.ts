@@ -1,6 +1,6 @@
-import type { ApprovalRequest } from './approval-store.ts';
-import { errorMessage } from './errors.ts';
-import type { Logger } from './log.ts';
+import type { ApprovalRequest } from './store.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 
 /** What renews a lease; ApprovalStore.heartbeat in production. */
 export interface LeaseStore {

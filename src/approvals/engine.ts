@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Lease, LeaseLostError, lostLeaseResult } from './lease.ts';
 import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
-import { approvalCard } from './approval-card.ts';
-import { ApprovalStore, type ApprovalRequest } from './approval-store.ts';
-import type { AnyCommand, ExecContext } from './define-command.ts';
-import { UserError, errorMessage } from './errors.ts';
-import type { Logger } from './log.ts';
+import { approvalCard } from './card.ts';
+import { ApprovalStore, type ApprovalRequest } from './store.ts';
+import type { AnyCommand, ExecContext } from '../core/define-command.ts';
+import { UserError, errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import { hashPlan, type Plan } from './plan.ts';
-import type { Rbac } from './rbac.ts';
-import { redactText } from './redact.ts';
-import type { Report } from './report.ts';
-import { channelMention, userMention } from './mention.ts';
+import type { Rbac } from '../core/rbac.ts';
+import { redactText } from '../core/redact.ts';
+import type { Report } from '../core/report.ts';
+import { channelMention, userMention } from '../core/mention.ts';
 
 /** Where cards live. The Slack implementation coalesces updates to one a second per card. */
 export interface CardSink {

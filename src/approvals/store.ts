@@ -1,5 +1,5 @@
 import type { Queryable, Store } from '../store/types.ts';
-import { AuditLog } from './audit.ts';
+import { AuditLog } from '../core/audit.ts';
 import type { Plan } from './plan.ts';
 
 export type ApprovalState = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'interrupted' | 'denied' | 'cancelled' | 'expired';

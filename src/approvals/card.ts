@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.ts';
-import type { ApprovalRequest } from './approval-store.ts';
-import { userMention } from './mention.ts';
-import type { Action, Report, Status } from './report.ts';
+import type { ApprovalRequest } from './store.ts';
+import { userMention } from '../core/mention.ts';
+import type { Action, Report, Status } from '../core/report.ts';
 
 const who = (u: string | null | undefined) => (u ? userMention(u) : 'someone');
 
