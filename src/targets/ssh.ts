@@ -17,6 +17,8 @@ const CHANNELS_PER_CONNECTION = 8;
 // A connection nobody answers on is closed after about this × 3, even when no command runs.
 const KEEPALIVE_MS = 15_000;
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** What `ssh-keygen -lf key.pub` prints for the raw key blob ssh2 hands to hostVerifier. */
 export function sshFingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
@@ -34,6 +36,17 @@ export class HostKeyMismatchError extends UnavailableError {
 class NotConnected extends Error {
   constructor() {
     super('not connected');
+  }
+}
+
+/**
+ * The server refused a new session on a live connection. OpenSSH counts a session until it has
+ * processed its close, so right after our own sessions end it can briefly see more than
+ * MaxSessions; the refusal passes within milliseconds. Nothing ran, so it is retried.
+ */
+class ChannelRefused extends Error {
+  constructor(message: string) {
+    super(message);
   }
 }
 
@@ -110,6 +123,7 @@ export class SshHost implements HostExecutor {
     const work = (async () => {
       const release = await this.gate.acquire();
       try {
+        let reconnected = false;
         for (let attempt = 1; ; attempt++) {
           phase = 'connect';
           const client = await this.connection();
@@ -118,9 +132,15 @@ export class SshHost implements HostExecutor {
           try {
             return await this.exec(client, line, opts.maxBytes ?? DEFAULT_MAX_BYTES, abort.signal);
           } catch (err) {
+            // A refused session: wait a moment and ask again, within the command's own timeout.
+            if (err instanceof ChannelRefused && !abort.signal.aborted) {
+              await sleep(Math.min(25 * attempt, 250));
+              continue;
+            }
             // The socket closed before its 'close' event was handled: nothing ran, so one retry
             // on a new connection is safe.
-            if (!(err instanceof NotConnected) || attempt > 1) throw this.failure(err);
+            if (!(err instanceof NotConnected) || reconnected) throw this.failure(err);
+            reconnected = true;
             this.forget(client);
           }
         }
@@ -221,7 +241,11 @@ export class SshHost implements HostExecutor {
       const opened = (err: Error | undefined, channel: ClientChannel) => {
         // ssh2 fails a channel that was never confirmed with "No response from server" when the
         // connection closes under it (the host went away since our last command): nothing ran.
-        if (err) return reject(/No response from server/.test(err.message) ? new NotConnected() : this.failure(err));
+        if (err) {
+          if (/No response from server/.test(err.message)) return reject(new NotConnected());
+          if (/open failed|administratively prohibited/i.test(err.message)) return reject(new ChannelRefused(err.message));
+          return reject(this.failure(err));
+        }
         this.lastSeen = Date.now();
         const stdout = new OutputCap(maxBytes);
         const stderr = OutputCap.forStderr();
