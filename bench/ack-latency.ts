@@ -33,6 +33,7 @@ import { runLoad, runPaced } from './lib/load.ts';
 import { codeFingerprint } from './lib/fingerprint.ts';
 import { cpuWindow, waitForQuiet } from './lib/machine.ts';
 import { cpuTable, headline, roundsTable, summarize, workTable, type AppName, type Round } from './lib/report.ts';
+import { botMetric } from './lib/stack.ts';
 import type { FakeCounts } from './serve-fake-slack.ts';
 
 const { values: opt } = parseArgs({
@@ -139,6 +140,8 @@ try {
     rate_limit: rateLimit,
     health: { timeout: '2s' },
     targets: { postgres: { main: { url: targetDb } }, redis: { cache: { url: redis.url } } },
+    // The settings docs/config.md recommends for a busy ops channel; --bot-config can set them back to 0s.
+    storm: { share_window: '10s', health_cache: '10s' },
   }, botConfigExtra)));
   const slackEnv = { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: fake.ready.url, LOG_LEVEL: 'silent' };
 
@@ -157,7 +160,10 @@ try {
   /** Reports the fake Slack has accepted so far, and Web API calls it answered with an error. */
   const tally = async () => {
     const c = await fake.call<FakeCounts>('counts');
-    return { posted: c.ok['chat.postMessage'] ?? 0, failed: Object.values(c.failed).reduce((a, b) => a + b, 0) };
+    return {
+      posted: c.ok['chat.postMessage'] ?? 0, updates: c.ok['chat.update'] ?? 0, responses: c.ok['response_url'] ?? 0,
+      failed: Object.values(c.failed).reduce((a, b) => a + b, 0),
+    };
   };
 
   // Sanity: each app answers a signed /health with 200, and the bot's report arrives with real figures.
@@ -174,18 +180,26 @@ try {
     const child = apps[app];
     const othersBefore = await waitForQuiet(roots, QUIET_CORES, quietWaitMs);
     const before = await tally();
+    /** Commands the bot has finished (all outcomes), and those refused because its queue was full. */
+    const finished = async () => (app === 'bot' ? { all: await botMetric(bot, 'opsbot_commands_total'), busy: (await botMetric(bot, 'opsbot_commands_total', /outcome="busy"/)) || 0 } : { all: 0, busy: 0 });
+    const done0 = await finished();
     await Promise.all([child.call('mark'), fake.call('mark')]);
     const window = cpuWindow(roots);
     const load = { url: endpoint(app), secret: SECRET, body, seconds: secs, connections };
     const result = rate ? await runPaced({ ...load, rate }) : await runLoad(load);
     const cpu = window();
-    const [proc, fakeProc, atEnd] = await Promise.all([child.call<ProcStats>('stats'), fake.call<ProcStats>('stats'), tally()]);
+    const [proc, fakeProc, atEnd, done1] = await Promise.all([child.call<ProcStats>('stats'), fake.call<ProcStats>('stats'), tally(), finished()]);
     // The bot keeps working after the load stops; wait for it so the next round starts on a quiet machine.
     const drainMs = app === 'bot' ? await bot.call<number>('idle') : 0;
+    // Shared reports are updated at most once a second: let the last update land before counting.
+    if (app === 'bot') await new Promise((r) => setTimeout(r, 1200));
     const after = await tally();
+    const done2 = await finished();
     return {
       app, round, load: result, proc, fake: fakeProc, cpu, othersBefore, repeats: 0,
       postedDuringLoad: atEnd.posted - before.posted, postedTotal: after.posted - before.posted, failedCalls: after.failed - before.failed, drainMs,
+      updates: after.updates - before.updates, responses: after.responses - before.responses,
+      completedDuringLoad: done1.all - done0.all, completedTotal: done2.all - done0.all, busy: done2.busy - done0.busy,
     };
   }
 
@@ -207,7 +221,7 @@ try {
       }
       rounds.push(r);
       log(`round ${i} ${app}: p50 ${r.load.p50.toFixed(2)} ms, p99 ${r.load.p99.toFixed(2)} ms, ${Math.round(r.load.rps)} acks/s, non-2xx ${r.load.non2xx}` +
-        (app === 'bot' ? `, ${r.postedDuringLoad} replies during load, ${r.postedTotal} in all, drained in ${(r.drainMs / 1000).toFixed(1)} s` : ''));
+        (app === 'bot' ? `, ${r.completedDuringLoad} finished during load, ${r.completedTotal} in all (${r.busy} busy), ${r.postedTotal} posts, ${r.updates} updates, drained in ${(r.drainMs / 1000).toFixed(1)} s` : ''));
     }
   }
 
@@ -227,10 +241,12 @@ try {
     '',
     headline(bareSummary, botSummary, roundCount),
     '',
-    `During its ${roundCount} rounds opsbot acked ${sum(botRounds.map((r) => r.load.ok2xx))} /health requests, and the fake Slack received ` +
-      `${sum(botRounds.map((r) => r.postedDuringLoad))} health reports (chat.postMessage) while the load ran and ${sum(botRounds.map((r) => r.postedTotal))} ` +
-      `once the bot was idle again, with ${sum(botRounds.map((r) => r.failedCalls))} failed Web API calls. Requests still in flight when a round ` +
-      `ends are answered but not counted by autocannon, so reports can exceed acks by up to the connection count per round.`,
+    `During its ${roundCount} rounds opsbot acked ${sum(botRounds.map((r) => r.load.ok2xx))} /health requests and finished ` +
+      `${sum(botRounds.map((r) => r.completedDuringLoad))} commands while the load ran and ${sum(botRounds.map((r) => r.completedTotal))} once it was idle again ` +
+      `(${sum(botRounds.map((r) => r.busy))} of them refused as busy). Identical requests in the channel share a report, so the fake Slack received ` +
+      `${sum(botRounds.map((r) => r.postedTotal))} reports (chat.postMessage), ${sum(botRounds.map((r) => r.updates))} updates (chat.update) and ` +
+      `${sum(botRounds.map((r) => r.responses))} response_url answers, with ${sum(botRounds.map((r) => r.failedCalls))} failed Web API calls. ` +
+      `Requests still in flight when a round ends are answered but not counted by autocannon, so finished commands can exceed acks by up to the connection count per round.`,
     ...(statusNote.length ? ['', `Non-2xx answers: ${statusNote.join('; ')}`] : []),
     '',
     'Every round ("other load" is CPU used by processes outside this benchmark, in cores, measured from /proc):',
@@ -241,7 +257,7 @@ try {
     '',
     cpuTable(rounds),
     '',
-    "opsbot's work after the ack (each ack should become one report posted to the fake Slack):",
+    "opsbot's work after the ack (each ack should become one finished command, answered on a shared report or directly):",
     '',
     workTable(rounds),
   ].join('\n'));

@@ -2,7 +2,7 @@
  * opsbot itself, started exactly as `npm start` would over HTTP: startBot(env, { kind: 'http' }).
  * Configured through the environment (SLACK_*, OPSBOT_CONFIG, DATABASE_URL, PORT, HOST).
  * `idle` resolves once every command accepted so far has finished its work after the ack
- * (checks run, reply posted, audit row written), and returns how long that took.
+ * (checks run, reply posted or its shared report updated, audit row written), and returns how long that took.
  */
 import { performance } from 'node:perf_hooks';
 import { createLogger } from '../src/core/log.ts';
@@ -17,7 +17,7 @@ serveParent(
   {
     async idle() {
       const started = performance.now();
-      await bot.dispatcher.idle();
+      await bot.idle();
       return performance.now() - started;
     },
   },

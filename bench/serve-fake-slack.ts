@@ -1,7 +1,9 @@
 /**
  * The fake Slack Web API (test/harness/fake-slack.ts) in a process of its own.
- * Under load it would keep every call in memory, so calls are tallied by method and the
- * fake's records are cleared every 250 ms; `counts` returns the tallies since start.
+ * Under load it would keep every call in memory, so calls are tallied by method and the fake's
+ * call list is cleared every 250 ms; `counts` returns the tallies since start. Messages are kept
+ * (the bot updates its shared reports in place), and so are the time, channel and status of every
+ * chat.postMessage, for the per-channel pacing figures.
  * Env: SLACK_BOT_TOKEN (the token calls must carry).
  */
 import { startFakeSlack } from '../test/harness/fake-slack.ts';
@@ -14,34 +16,72 @@ export interface FakeCounts {
   failed: Record<string, number>;
 }
 
+export interface FakePost {
+  channel: string;
+  /** ms since the epoch, when the fake received the call */
+  at: number;
+  status: number;
+}
+
+/** What one channel saw: its posts, its messages' current texts, and response_url answers by target id. */
+export interface ChannelRecord {
+  posts: FakePost[];
+  texts: string[];
+  updates: number;
+  responses: Array<{ target: string; text: string }>;
+}
+
 const fake = await startFakeSlack({ token: process.env.SLACK_BOT_TOKEN || undefined });
 const counts: FakeCounts = { ok: {}, failed: {} };
+const MAX_KEPT = 200_000;
+const posts: FakePost[] = [];
+const updates = new Map<string, number>();
+const responses: Array<{ target: string; text: string }> = [];
 let lastMessage: Record<string, unknown> | undefined;
 
-function sweep(): FakeCounts {
-  for (const call of fake.calls) {
-    const bucket = call.status === 200 && call.result.ok !== false ? counts.ok : counts.failed;
-    bucket[call.method] = (bucket[call.method] ?? 0) + 1;
-    if (call.method === 'chat.postMessage') lastMessage = call.args;
-  }
-  // Synchronous with the fake's request handling, so no call is lost between tally and reset.
-  fake.reset();
-  return counts;
-}
-const timer = setInterval(sweep, 250);
-
-/** The text of the last message posted: its blocks' texts, or its text. */
-function lastText(): string {
-  sweep();
-  const blocks = (lastMessage?.blocks ?? []) as Array<{ text?: { text?: string }; elements?: Array<{ text?: string }>; fields?: Array<{ text?: string }> }>;
-  if (!blocks.length) return String(lastMessage?.text ?? '');
+type Block = { text?: { text?: string }; elements?: Array<{ text?: string }>; fields?: Array<{ text?: string }> };
+function textOf(message: Record<string, unknown> | undefined): string {
+  const blocks = (message?.blocks ?? []) as Block[];
+  if (!blocks.length) return String(message?.text ?? '');
   return blocks
     .flatMap((b) => [b.text?.text, ...(b.fields ?? []).map((f) => f.text), ...(b.elements ?? []).map((e) => e.text)])
     .filter(Boolean)
     .join('\n');
 }
 
-serveParent({ port: fake.port, url: fake.url }, { counts: () => structuredClone(sweep()), lastText }, async () => {
+function sweep(): FakeCounts {
+  for (const call of fake.calls) {
+    const bucket = call.status === 200 && call.result.ok !== false ? counts.ok : counts.failed;
+    bucket[call.method] = (bucket[call.method] ?? 0) + 1;
+    if (call.method === 'chat.postMessage') {
+      if (call.status === 200) lastMessage = call.args;
+      if (posts.length < MAX_KEPT) posts.push({ channel: String(call.args.channel), at: call.at, status: call.status });
+    }
+    if (call.method === 'chat.update') updates.set(String(call.args.channel), (updates.get(String(call.args.channel)) ?? 0) + 1);
+    if (call.method === 'response_url' && responses.length < MAX_KEPT) responses.push({ target: call.target ?? '', text: textOf(call.args) });
+  }
+  // Synchronous with the fake's request handling, so no call is lost between tally and clearing.
+  // Cleared in place (fake.calls is a live array); messages stay, so updates still find them.
+  fake.calls.length = 0;
+  return counts;
+}
+const timer = setInterval(sweep, 250);
+
+function channel(id?: string): ChannelRecord {
+  sweep();
+  return {
+    posts: posts.filter((p) => p.channel === id),
+    texts: fake.messages(id).map((m) => textOf(m)),
+    updates: updates.get(id ?? '') ?? 0,
+    responses: responses.filter((r) => r.target.startsWith(`${id}-`)),
+  };
+}
+
+serveParent({ port: fake.port, url: fake.url }, {
+  counts: () => structuredClone(sweep()),
+  lastText: () => (sweep(), textOf(lastMessage)),
+  channel,
+}, async () => {
   clearInterval(timer);
   await fake.stop();
 });

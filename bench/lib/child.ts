@@ -5,6 +5,7 @@
  * A child also prints its ready message as one JSON line on stdout, so it can be run by hand.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 export interface Ready {
@@ -20,18 +21,20 @@ export interface ProcStats {
   /** Event-loop utilization, 0..1: the share of wall time the loop was busy. */
   elu: number;
   rssMB: number;
+  /** The process's peak resident set since it started (VmHWM), in MB. */
+  peakRssMB: number;
   heapMB: number;
   /** How late a 1 ms timer ran: p99 and max, in ms. Long synchronous work shows up here. */
   loopDelayP99: number;
   loopDelayMax: number;
 }
 
-type Handler = () => unknown | Promise<unknown>;
+type Handler = (arg?: string) => unknown | Promise<unknown>;
 
 export interface ChildHandle {
   ready: Ready;
   pid: number;
-  call<T = unknown>(op: string): Promise<T>;
+  call<T = unknown>(op: string, arg?: string): Promise<T>;
   /** Asks the child to stop, then kills it if it has not exited within `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -79,11 +82,11 @@ export async function startChild(script: string, opts: { env?: Record<string, st
   return {
     ready,
     pid: child.pid!,
-    call<T>(op: string) {
+    call<T>(op: string, arg?: string) {
       return new Promise<T>((resolve, reject) => {
         const id = ++seq;
         waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        child.send({ id, op });
+        child.send({ id, op, arg });
       });
     },
     stop(graceMs = 15_000) {
@@ -123,6 +126,7 @@ export function serveParent(ready: Ready, handlers: Record<string, Handler>, onS
         cpuMs: (cpu.user + cpu.system) / 1000,
         elu: performance.eventLoopUtilization(markElu).utilization,
         rssMB: mem.rss / 2 ** 20,
+        peakRssMB: peakRssMB(),
         heapMB: mem.heapUsed / 2 ** 20,
         // The histogram is in ns and counts the 1 ms resolution itself; report the lateness.
         loopDelayP99: Math.max(0, delay.percentile(99) / 1e6 - 1),
@@ -141,12 +145,12 @@ export function serveParent(ready: Ready, handlers: Record<string, Handler>, onS
       process.exit(0);
     }
   };
-  process.on('message', async (msg: { id: number; op: string }) => {
+  process.on('message', async (msg: { id: number; op: string; arg?: string }) => {
     if (msg.op === 'stop') return stop();
     const handler = handlers[msg.op] ?? builtIn[msg.op];
     try {
       if (!handler) throw new Error(`unknown op ${msg.op}`);
-      process.send?.({ id: msg.id, result: await handler() });
+      process.send?.({ id: msg.id, result: await handler(msg.arg) });
     } catch (err) {
       process.send?.({ id: msg.id, error: String(err) });
     }
@@ -156,4 +160,14 @@ export function serveParent(ready: Ready, handlers: Record<string, Handler>, onS
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
   console.log(JSON.stringify(ready));
   process.send?.({ ready });
+}
+
+/** VmHWM from /proc (Linux): the peak resident set of this process so far; NaN elsewhere. */
+function peakRssMB(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }

@@ -19,9 +19,16 @@ export interface Round {
   othersBefore: number;
   /** How many times the round was measured again because other work disturbed it. */
   repeats: number;
-  /** Replies the fake Slack received: during the load window, and once the app was idle again. */
+  /** Reports the fake Slack received (chat.postMessage): during the load window, and once the app was idle again. */
   postedDuringLoad: number;
   postedTotal: number;
+  /** Shared reports updated in place (chat.update), and answers through response_url, by the time the app was idle. */
+  updates: number;
+  responses: number;
+  /** Commands the bot finished (opsbot_commands_total): during the load window, and once idle; and those refused as busy. */
+  completedDuringLoad: number;
+  completedTotal: number;
+  busy: number;
   failedCalls: number;
   /** How long the app still worked after the load stopped. */
   drainMs: number;
@@ -105,15 +112,15 @@ export function cpuTable(rounds: Round[]): string {
   return lines.join('\n');
 }
 
-/** What the bot did after its acks: the replies the fake Slack received, and the drain time. */
+/** What the bot did after its acks: commands finished, how they were answered, and the drain time. */
 export function workTable(rounds: Round[]): string {
   const lines = [
-    '| round | acks (2xx) | replies posted during load | replies posted in all | failed Web API calls | drain after load (s) | bot RSS / heap used (MB) |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| round | acks (2xx) | commands finished during load | finished in all | refused busy | reports posted | report updates | response_url answers | failed Web API calls | drain after load (s) | bot RSS / peak RSS / heap used (MB) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rounds.filter((x) => x.app === 'bot')) {
     lines.push(
-      `| ${r.round} | ${int(r.load.ok2xx)} | ${int(r.postedDuringLoad)} (${pct(r.postedDuringLoad / r.load.ok2xx)}) | ${int(r.postedTotal)} | ${r.failedCalls} | ${(r.drainMs / 1000).toFixed(1)} | ${int(r.proc.rssMB)} / ${int(r.proc.heapMB)} |`,
+      `| ${r.round} | ${int(r.load.ok2xx)} | ${int(r.completedDuringLoad)} (${pct(r.completedDuringLoad / r.load.ok2xx)}) | ${int(r.completedTotal)} | ${int(r.busy)} | ${int(r.postedTotal)} | ${int(r.updates)} | ${int(r.responses)} | ${r.failedCalls} | ${(r.drainMs / 1000).toFixed(1)} | ${int(r.proc.rssMB)} / ${int(r.proc.peakRssMB)} / ${int(r.proc.heapMB)} |`,
     );
   }
   return lines.join('\n');

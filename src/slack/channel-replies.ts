@@ -158,7 +158,12 @@ export class ChannelReplies {
       }
     } finally {
       lane.busy = false;
-      if (lane.queue.length === 0) this.lanes.delete(channel);
+      // The lane remembers its last post for one interval, so the next reply still waits its turn.
+      if (lane.queue.length === 0) {
+        setTimeout(() => {
+          if (!lane.busy && lane.queue.length === 0 && this.lanes.get(channel) === lane) this.lanes.delete(channel);
+        }, this.opts.postIntervalMs).unref();
+      }
     }
   }
 

@@ -93,6 +93,15 @@ describe('storms in one channel', () => {
     assert.ok(other.at - sent[0].at < 900, `the other channel waited ${other.at - sent[0].at} ms`);
   });
 
+  test('a reply that comes just after a post still waits its turn in that channel', async () => {
+    const channel = 'C0NEXT';
+    await t.command('/health', 'postgres', { user: 'U0NEXT1', channel });
+    const first = await until('the first post', () => posts(t, channel)[0]);
+    await t.command('/health', 'redis', { user: 'U0NEXT2', channel });
+    const second = await until('the second post', () => posts(t, channel)[1]);
+    assert.ok(second.at - first.at >= 950, `posts ${second.at - first.at} ms apart`);
+  });
+
   test('a 429 in one channel is waited out there, and holds back no other channel', async () => {
     const before = t.fake.calls.length;
     t.fake.rateLimit('chat.postMessage', 2, 1);
