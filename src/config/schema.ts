@@ -152,10 +152,11 @@ export const configSchema = z.strictObject({
   backups: z.strictObject({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
+    // On by default: a channel typing /health at once during an incident gets one report.
     // 0s: identical requests share a message only while it waits for its turn to be posted.
-    share_window: stormDuration(3_600_000).prefault('0s'),
+    share_window: stormDuration(3_600_000).prefault('10s'),
     // 0s: every /health runs its checks (concurrent ones still share one run).
-    health_cache: stormDuration(3_600_000).prefault('0s'),
+    health_cache: stormDuration(3_600_000).prefault('10s'),
     post_interval: stormDuration(60_000).prefault('1s'),
     update_interval: stormDuration(60_000).prefault('1s'),
     max_named: z.number().int().positive().max(150).default(100),

@@ -69,7 +69,9 @@ export async function startTestBot(config: Record<string, unknown>, opts: { fake
   const stateDbUrl = await pg.createDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'opsbot-cfg-'));
   const file = join(dir, 'opsbot.yaml');
-  writeFileSync(file, stringify(config));
+  // Tests of other features run /health again and expect fresh figures: sharing and the health
+  // cache are off unless a test sets `storm` itself (the storm tests do).
+  writeFileSync(file, stringify({ storm: { share_window: '0s', health_cache: '0s' }, ...config }));
   const env = {
     SLACK_SIGNING_SECRET: SECRET,
     SLACK_BOT_TOKEN: TOKEN,
