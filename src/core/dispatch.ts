@@ -171,13 +171,19 @@ export class Dispatcher {
     const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
     const parsed = parseCommandLine(inv.text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }, ['dryRun', 'breakGlass']);
     const args = parsed.values as Record<string, unknown>;
+    const log = this.deps.log;
+    let childLog: Logger | undefined;
     const ctx: CommandContext<unknown> = {
       args,
       user: inv.user,
       channel: inv.channel,
       config: this.deps.config,
       targets: this.deps.targets,
-      log: this.deps.log.child({ command: name, user: inv.user }),
+      // Made on first use: most commands never log, and a child logger per command shows up
+      // in the ack path's profile.
+      get log() {
+        return (childLog ??= log.child({ command: name, user: inv.user }));
+      },
       allowedCommands: () => this.allowedFor(inv.user, inv.channel),
       actionableApprovals: async () => (this.deps.approvals ? this.deps.approvals.actionableFor(inv.user) : []),
       recentAudit: (opts) => this.deps.audit.recent(opts),

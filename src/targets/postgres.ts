@@ -36,6 +36,9 @@ export class PostgresTarget implements PostgresExecutor {
       const t0 = performance.now();
       await client.query('select 1');
       const latencyMs = performance.now() - t0;
+      // The longest transaction is this database's (another database's sessions are not this
+      // target's problem), aged by clock_timestamp(): now() is when this statement's own
+      // transaction began, so a transaction that started a moment later would read as negative.
       const { rows } = await client.query<{
         version: string; database: string; connections: number; max_connections: number;
         longest_ms: number | null; longest_pid: number | null; size: string;
@@ -43,10 +46,10 @@ export class PostgresTarget implements PostgresExecutor {
                  current_database() as database,
                  (select count(*)::int from pg_stat_activity where backend_type = 'client backend') as connections,
                  current_setting('max_connections')::int as max_connections,
-                 (select (extract(epoch from now() - xact_start) * 1000)::float8 from pg_stat_activity
-                   where xact_start is not null and pid <> pg_backend_pid() order by xact_start limit 1) as longest_ms,
+                 (select greatest(0, extract(epoch from clock_timestamp() - xact_start) * 1000)::float8 from pg_stat_activity
+                   where xact_start is not null and pid <> pg_backend_pid() and datname = current_database() order by xact_start limit 1) as longest_ms,
                  (select pid from pg_stat_activity
-                   where xact_start is not null and pid <> pg_backend_pid() order by xact_start limit 1) as longest_pid,
+                   where xact_start is not null and pid <> pg_backend_pid() and datname = current_database() order by xact_start limit 1) as longest_pid,
                  pg_database_size(current_database())::text as size`);
       const r = rows[0];
       return {
