@@ -152,9 +152,11 @@ describe('DockerTarget on a real Docker Engine', () => {
     assert.equal(scan.scannedLines, lines + 1);
     assert.ok(scan.scannedBytes > 12_000_000, `read ${scan.scannedBytes} bytes`);
     assert.deepEqual([scan.matched, scan.dropped, scan.longLines, scan.stoppedEarly], [4, 0, 0, false]);
-    // The log is about 12.6 MB; holding it, or even a tenth of it, would show here.
+    // The log is about 12.6 MB, and reading it whole peaked at about 50 MiB. Streamed, what is held
+    // is the kept lines and the socket's buffers in flight: around 1 MiB, more when the engine
+    // sends fast. A third of the log would show here.
     t.diagnostic(`${scan.scannedBytes} bytes in ${ms} ms; peak live memory ${(peak / 1048576).toFixed(2)} MiB`);
-    assert.ok(peak < 1.5 * 1024 * 1024, `peak live memory ${(peak / 1048576).toFixed(1)} MiB over ${ms} ms`);
+    assert.ok(peak < 4 * 1024 * 1024, `peak live memory ${(peak / 1048576).toFixed(1)} MiB over ${ms} ms`);
 
     // Kept lines are bounded in number and bytes, and what was left out is counted.
     const newest = await target.scanLogs(big, { grep: 'filler', keep: 1000, maxBytes: 4096 });
