@@ -133,6 +133,7 @@ describe('/health over HTTP', () => {
   });
 
   test('every invocation is audited', async () => {
+    await t.bot.idle(); // read-only commands' rows are written in batches
     const rows = await t.bot.store.query<{ command: string; outcome: string; args: string }>("select command, outcome, args from audit_events where actor = 'U0ONCALL' order by id");
     assert.ok(rows.length >= 5);
     assert.ok(rows.some((r) => r.outcome === 'invalid' && r.args === 'redsi'));
