@@ -133,3 +133,20 @@ test('--dry-run=false is a usage error and posts no approval card', async () => 
   assert.equal(t.fake.calls.slice(before).filter((c) => c.method === 'chat.postMessage' && c.args.channel === CARDS).length, 0);
   assert.equal((await t.bot.store.query<{ n: number }>(`select count(*)::int n from approval_requests where args_text like 'nginx%' and state = 'pending'`))[0].n, 0);
 });
+
+test('a button whose handling fails answers "Internal error (ref …)", never the raw error', async () => {
+  const { id, ts } = await requestRestart('nginx');
+  // The state store loses a table mid-flight: every read of the request now fails.
+  await t.bot.store.query('alter table approval_votes rename to approval_votes_gone');
+  try {
+    await t.click({ user: M1, channel: CARDS, ts, actionId: 'approval.approve', value: id, responseId: 'broken' });
+    const answer = await t.fake.waitFor((c) => c.method === 'response_url' && c.target === 'broken');
+    assert.equal(answer.args.response_type, 'ephemeral');
+    const text = String(answer.args.text);
+    assert.match(text, /^Internal error \(ref [0-9a-f]{8}\)\. Nothing was recorded; the details are in the bot's log\.$/);
+    assert.doesNotMatch(text, /approval_votes|relation|does not exist/);
+  } finally {
+    await t.bot.store.query('alter table approval_votes_gone rename to approval_votes');
+  }
+  await t.click({ user: OPER, channel: CARDS, ts, actionId: 'approval.cancel', value: id });
+});
