@@ -11,6 +11,7 @@ import { createMetrics } from './core/metrics.ts';
 import { WorkQueue } from './core/work-queue.ts';
 import { healthRunsStarted } from '../commands/health.ts';
 import { Rbac } from './core/rbac.ts';
+import { Readers } from './i18n/readers.ts';
 import { registerApprovalHandlers } from './slack/approval-actions.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { SlackCards } from './slack/cards.ts';
@@ -31,6 +32,8 @@ export type Transport =
 
 export interface Bot {
   app: App;
+  /** Who reads which language (the console's :lang sets its override). */
+  readers: Readers;
   dispatcher: Dispatcher;
   approvals: ApprovalEngine;
   store: Store;
@@ -90,6 +93,8 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     // No conversation store: the bot keeps no per-conversation state, and Bolt's default store
     // runs on every request (about 6% of the busy time under a load of /health commands).
     const app = new App({ ...common, receiver, convoStore: false });
+    // users.info with include_locale: the caller's Slack language, for replies only they see.
+    const readers = new Readers(config, async (user) => (await app.client.users.info({ user, include_locale: true })).user?.locale, log);
     const rbac = new Rbac(config, async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], log);
     const cards = new SlackCards(app.client);
     const approvals = new ApprovalEngine({ store: new ApprovalStore(store), config, rbac, cards, commands: allCommands, targets, log });
@@ -105,7 +110,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     metrics.sources.healthRuns = () => healthRunsStarted(targets);
     metrics.sources.queue = () => ({ active: queue.active, queued: queue.queued });
     metrics.sources.auditBacklog = () => audit.backlog;
-    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit, rbac, log, metrics, approvals, queue });
+    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit, rbac, log, metrics, approvals, queue, readers });
     // The console has no Slack limits and shows every reply as it comes; Slack gets shared, paced posts.
     // This client rejects a 429 instead of pausing its whole queue, so only that channel's lane waits it out.
     const replies = transport.kind === 'local' ? undefined : new ChannelReplies(new WebClient(token, { ...clientOptions, logger: common.logger, rejectRateLimitedCalls: true }), {
@@ -135,7 +140,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
 
     let closing: Promise<void> | undefined;
     return {
-      app, dispatcher, approvals, store, targets, log, configSource: source, port: boundPort,
+      app, readers, dispatcher, approvals, store, targets, log, configSource: source, port: boundPort,
       metricsPort: typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : undefined,
       async idle() {
         await dispatcher.idle();

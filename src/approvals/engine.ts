@@ -63,7 +63,7 @@ export class ApprovalEngine {
       command: cmd.name, args_text: p.argsText, plan: p.plan, plan_hash: hashPlan(p.plan), requester: p.user, channel: p.channel,
       rule: rule.name, approver_roles: rule.approvers, approvals_needed: rule.count, ttlMs: this.settings.ttl, breakGlass: p.breakGlass,
     });
-    const cardChannel = this.deps.config.channels.approvals ?? p.channel;
+    const cardChannel = this.deps.config.channels.approvals?.id ?? p.channel;
     const card = await this.deps.cards.post(cardChannel, approvalCard(req));
     await this.deps.store.setCard(req.id, card.channel, card.ts);
     req = { ...req, card_channel: card.channel, card_ts: card.ts };

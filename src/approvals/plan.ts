@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Msg } from '../i18n/index.ts';
 
 /**
  * What a destructive command will do, computed against the live system before anyone approves.
@@ -6,10 +7,11 @@ import { createHash } from 'node:crypto';
  */
 export interface Plan {
   /** One line, e.g. "restart container mitong-backend-1 (image …, up 3 d, 0 restarts) on docker:local". */
-  summary: string;
-  steps: string[];
+  /** Texts are Msgs where they are ours, so that each card and reply shows them in its reader's language. */
+  summary: Msg | string;
+  steps: Array<Msg | string>;
   risk: 'low' | 'medium' | 'high';
-  riskNote?: string;
+  riskNote?: Msg | string;
   /** Machine data the command's execute() needs (ids, names); part of the hash. */
   target: Record<string, string | number | boolean | null>;
 }

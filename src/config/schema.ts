@@ -2,11 +2,14 @@ import { z } from 'zod';
 // Every config duration is waited for by some timer, so by default none may exceed Node's limit.
 import { durationWithin, timerDuration as duration } from './duration.ts';
 import { placeholderFingerprint } from './fingerprint.ts';
+import { isTimeZone } from '../i18n/format.ts';
+import { LOCALES, type Locale } from '../i18n/index.ts';
 
 /** Every object is strict: a misspelt key is an error, not a silently ignored setting. */
 /** Slack IDs: users (U…/W…), user groups (S…), channels (C…/G…/D…). */
 const slackUserOrGroup = z.string().regex(/^[UWS][A-Z0-9]+$/, 'Expected a Slack user ID (U…) or user-group ID (S…)');
 const slackChannel = z.string().regex(/^[CGD][A-Z0-9]+$/, 'Expected a Slack channel ID (C…)');
+const locale = z.enum(LOCALES);
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'Use lowercase letters, digits, "-" and "_"');
 
 const level = (warn: number, crit: number) =>
@@ -87,12 +90,14 @@ const stormDuration = (maxMs: number) =>
   duration.refine((ms) => ms <= maxMs, { message: `at most ${maxMs >= 3_600_000 ? `${maxMs / 3_600_000} h` : `${maxMs / 1000} s`}` });
 
 export const configSchema = z.strictObject({
-  locale: z.enum(['en', 'zh-CN']).default('en'),
-  channels: z.strictObject({
-    ops: slackChannel.optional(),
-    approvals: slackChannel.optional(),
-    incidents: slackChannel.optional(),
-  }).prefault({}),
+  locale: locale.default('en'),
+  // Every time shown to a person is in this zone, with its offset.
+  timezone: z.string().refine(isTimeZone, { message: 'Unknown time zone (expected an IANA name, e.g. Asia/Shanghai or UTC)' }).default('UTC'),
+  // Named channels (ops, approvals, incidents, …): an ID, or { id, locale } when its posts use another language.
+  channels: z.record(name, z.union([
+    slackChannel.transform((id) => ({ id, locale: undefined as Locale | undefined })),
+    z.strictObject({ id: slackChannel, locale: locale.optional() }),
+  ])).default({}),
   roles: z.record(name, z.array(slackUserOrGroup)).default({}),
   permissions: z.record(name, permission).default({}),
   rate_limit: z.strictObject({

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { UserError } from './errors.ts';
+import { msg } from '../i18n/index.ts';
+import type { UsageLine } from './usage.ts';
 import { didYouMean } from './suggest.ts';
 
 /**
@@ -42,7 +44,7 @@ function base(schema: AnySchema): AnySchema {
 export interface ArgSpec {
   schema: z.ZodObject;
   positionals: readonly string[];
-  usage: string[];
+  usage: readonly UsageLine[];
 }
 
 /** Turns tokens into the object the command's zod schema validates; every mistake is a UserError. */
@@ -83,24 +85,24 @@ export function parseCommandLine(text: string, spec: ArgSpec, omit: readonly str
     const key = camel(rawName);
     if (!flags.includes(key)) {
       const guess = didYouMean(rawName, flags.map(kebab));
-      throw new UserError(`Unknown option --${rawName}.`, { usage: spec.usage, hint: guess ? `--${guess}` : undefined });
+      throw new UserError(msg('core:args.unknown_option', { flag: `--${rawName}` }), { usage: spec.usage, hint: guess ? `--${guess}` : undefined });
     }
     if (base(shape[key])._zod.def.type === 'boolean') {
       // A switch is on when present. "--dry-run=false" would otherwise read as a real run to
       // one person and a dry run to another, so any value is refused.
-      if (inline !== undefined) throw new UserError(`--${rawName} is a switch and takes no value: write --${rawName}, or leave it out.`, { usage: spec.usage });
+      if (inline !== undefined) throw new UserError(msg('core:args.switch_value', { flag: `--${rawName}` }), { usage: spec.usage });
       out[key] = true;
     } else if (inline !== undefined) {
       out[key] = inline;
     } else if (i + 1 < tokens.length) {
       out[key] = tokens[++i];
     } else {
-      throw new UserError(`Option --${rawName} needs a value.`, { usage: spec.usage });
+      throw new UserError(msg('core:args.needs_value', { flag: `--${rawName}` }), { usage: spec.usage });
     }
     if (!omit.includes(key)) echo.push(out[key] === true ? `--${rawName}` : `--${rawName} ${shown(String(out[key]))}`);
   }
   if (positional.length > spec.positionals.length) {
-    throw new UserError(`Unexpected argument "${positional[spec.positionals.length]}".`, { usage: spec.usage });
+    throw new UserError(msg('core:args.unexpected', { arg: positional[spec.positionals.length] }), { usage: spec.usage });
   }
   positional.forEach((value, i) => (out[spec.positionals[i]] = value));
   return { values: validate(out, spec), echo: echo.join(' ') };
@@ -116,8 +118,8 @@ function validate(input: Record<string, unknown>, spec: ArgSpec): unknown {
   if (issue.code === 'invalid_value' && typeof given === 'string') {
     const options = issue.values.map(String);
     const guess = didYouMean(given, options);
-    throw new UserError(`Unknown ${label} "${given}". Choose one of: ${options.join(', ')}.`, { usage: spec.usage, hint: guess });
+    throw new UserError(msg('core:args.unknown_value', { label, given, options: options.join(', ') }), { usage: spec.usage, hint: guess });
   }
-  if (given === undefined) throw new UserError(`Missing ${label}.`, { usage: spec.usage });
-  throw new UserError(`Invalid ${label}: ${issue.message}.`, { usage: spec.usage });
+  if (given === undefined) throw new UserError(msg('core:args.missing', { label }), { usage: spec.usage });
+  throw new UserError(msg('core:args.invalid', { label, reason: issue.message }), { usage: spec.usage });
 }

@@ -6,9 +6,13 @@ import type { ApprovalRequest } from '../approvals/store.ts';
 import type { AuditRow } from './audit.ts';
 import type { Plan } from '../approvals/plan.ts';
 import type { Report } from './report.ts';
+import type { Msg, T } from '../i18n/index.ts';
+import type { UsageLine } from './usage.ts';
 
 export interface CommandContext<A> {
   args: A;
+  /** The reader's language: the caller's for ephemeral replies, the channel's for channel posts. */
+  t: T;
   user: string;
   channel: string;
   config: Config;
@@ -27,6 +31,8 @@ export interface CommandContext<A> {
 export interface ExecContext {
   requestId: string;
   requester: string;
+  /** The language of the channel the approval card is in (its progress and result are posted there). */
+  t: T;
   config: Config;
   targets: Targets;
   log: Logger;
@@ -43,9 +49,10 @@ export interface ExecContext {
 export interface CommandDef<S extends z.ZodObject> {
   /** Slash command name without the slash. */
   name: string;
+  /** Catalog key of the one-line summary (help), e.g. "health:summary". */
   summary: string;
-  /** Usage lines, shown on every argument error. */
-  usage: string[];
+  /** Usage lines, shown on every argument error: syntax stays English, notes are catalog keys. */
+  usage: UsageLine[];
   /** Names (keys of `args`) filled from bare words, in order; the rest are --flags. */
   positionals?: Array<keyof z.output<S> & string>;
   /** The argument schema; a function when valid values come from config (e.g. service names). */
@@ -64,7 +71,7 @@ export interface CommandDef<S extends z.ZodObject> {
   /** Destructive commands: compute the exact plan against the live system, changing nothing. */
   plan?(ctx: CommandContext<z.output<S>>): Promise<Plan>;
   /** Re-checked right before execution; a returned reason stops the plan from running. */
-  precheck?(ctx: ExecContext, plan: Plan): Promise<string | undefined>;
+  precheck?(ctx: ExecContext, plan: Plan): Promise<string | Msg | undefined>;
   /** Runs the approved plan, exactly as approved. */
   execute?(ctx: ExecContext, plan: Plan): Promise<Report>;
 }

@@ -14,6 +14,9 @@ import type { Report } from './report.ts';
 import { didYouMean } from './suggest.ts';
 import type { WorkQueue } from './work-queue.ts';
 import { channelMention } from './mention.ts';
+import { msg, type Msg, type T } from '../i18n/index.ts';
+import { Readers } from '../i18n/readers.ts';
+import { formatUsage } from './usage.ts';
 
 export interface Invocation {
   /** "/health" or "health". */
@@ -48,6 +51,8 @@ export interface DispatcherDeps {
   approvals?: ApprovalEngine;
   /** Bounds the work after the ack; when it is full the caller is told "busy" at once. */
   queue?: WorkQueue;
+  /** Who reads which language; without it everyone reads config `locale`. */
+  readers?: Readers;
 }
 
 /** Flags every destructive command takes; the dispatcher, not the command, acts on them. */
@@ -59,16 +64,18 @@ const DESTRUCTIVE_FLAGS = { dryRun: z.boolean().default(false), breakGlass: z.st
  */
 export const MAX_COMMAND_TEXT = 4000;
 
-type Verdict = { ok: true } | { ok: false; reason: string };
+type Verdict = { ok: true } | { ok: false; reason: Msg };
 
 /** The one place where policy lives: parsing, roles, channels, rate limit, audit and errors. */
 export class Dispatcher {
   private readonly byName: Map<string, AnyCommand>;
   private readonly limiter: RateLimiter;
   private readonly pending = new Set<Promise<void>>();
+  readonly readers: Readers;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.byName = new Map(deps.commands.map((c) => [c.name, c]));
+    this.readers = deps.readers ?? new Readers(deps.config);
     this.limiter = new RateLimiter(deps.config.rate_limit.requests_per_minute);
   }
 
@@ -81,13 +88,13 @@ export class Dispatcher {
     const perm = this.deps.config.permissions[cmd.permission ?? cmd.name];
     const roles = await this.deps.rbac.rolesOf(user);
     if (perm?.channels.length && !perm.channels.includes(channel)) {
-      return { ok: false, reason: `/${cmd.name} can only be used in ${perm.channels.map((c) => channelMention(c)).join(', ')}.` };
+      return { ok: false, reason: msg('core:denied.channel', { command: `/${cmd.name}`, channels: perm.channels.map((c) => channelMention(c)).join(', ') }) };
     }
     if (roles.has('admin')) return { ok: true };
     // Read-only commands are open unless restricted; destructive ones need an explicit grant.
     const needed = perm?.roles.length ? perm.roles : cmd.destructive ? ['admin'] : [];
     if (needed.length === 0 || needed.some((r) => roles.has(r))) return { ok: true };
-    return { ok: false, reason: `/${cmd.name} needs the role ${needed.join(' or ')}.` };
+    return { ok: false, reason: msg('core:denied.role', { command: `/${cmd.name}`, roles: needed, count: needed.length }) };
   }
 
   /** Handles one invocation to completion. Never throws: every failure becomes a reply. */
@@ -118,7 +125,7 @@ export class Dispatcher {
       this.deps.audit
         .record({ actor: inv.user, channel: inv.channel, command: name, args: auditArgs(inv.text), outcome: 'busy' })
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
-      send({ ephemeral: true, report: { title: `/${name}`, status: 'warn', summary: '⏳ The bot is busy right now; try again in a moment. Nothing was run.' } })
+      this.readers.forUser(inv.user).then((t) => send({ ephemeral: true, report: { title: `/${name}`, status: 'warn', summary: `⏳ ${t('core:busy')}` } }))
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
     ]);
   }
@@ -139,7 +146,7 @@ export class Dispatcher {
       reply = await this.execute(name, inv);
       outcome = reply.report.status === 'info' ? 'ok' : reply.report.status;
     } catch (err) {
-      ({ reply, outcome, ref } = this.failure(name, inv, err));
+      ({ reply, outcome, ref } = this.failure(name, inv, err, await this.readers.forUser(inv.user)));
     }
     const seconds = (performance.now() - started) / 1000;
     metrics.commands.inc({ command: name, outcome });
@@ -155,18 +162,20 @@ export class Dispatcher {
   private async execute(name: string, inv: Invocation): Promise<Reply> {
     const wait = this.deps.config.rate_limit.enabled ? this.limiter.take(inv.user) : 0;
     if (wait > 0) {
-      throw new RateLimited(`You are sending commands too fast (limit ${this.deps.config.rate_limit.requests_per_minute} a minute). Try again in ${Math.ceil(wait / 1000)} s.`);
+      throw new RateLimited(msg('core:rate_limited', { limit: this.deps.config.rate_limit.requests_per_minute, seconds: Math.ceil(wait / 1000) }));
     }
     if (inv.text.length > MAX_COMMAND_TEXT) {
-      throw new UserError(`That command text is too long (${inv.text.length} characters; at most ${MAX_COMMAND_TEXT}). Nothing was run.`);
+      throw new UserError(msg('core:too_long', { length: inv.text.length, max: MAX_COMMAND_TEXT }));
     }
     const cmd = this.byName.get(name);
     if (!cmd) {
       const guess = didYouMean(name, [...this.byName.keys()]);
-      throw new UserError(`Unknown command /${name}.`, { hint: guess && `/${guess}`, usage: ['/ops help   (lists what you can run)'] });
+      throw new UserError(msg('core:unknown_command', { command: `/${name}` }), { hint: guess && `/${guess}`, usage: [{ syntax: '/ops help', note: 'core:usage.ops_help' }] });
     }
     const verdict = await this.authorize(cmd, inv.user, inv.channel);
     if (!verdict.ok) throw new Denied(verdict.reason);
+    // Ephemeral replies are read by the caller, channel replies by the channel.
+    const t = cmd.visibility === 'ephemeral' || cmd.destructive ? await this.readers.forUser(inv.user) : this.readers.forChannel(inv.channel);
     const base = (typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args) as z.ZodObject;
     const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
     const parsed = parseCommandLine(inv.text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }, ['dryRun', 'breakGlass']);
@@ -175,6 +184,7 @@ export class Dispatcher {
     let childLog: Logger | undefined;
     const ctx: CommandContext<unknown> = {
       args,
+      t,
       user: inv.user,
       channel: inv.channel,
       config: this.deps.config,
@@ -205,9 +215,9 @@ export class Dispatcher {
         report: {
           title: `/${cmd.name} ${argsText}`.trim(),
           status: 'info',
-          summary: 'Dry run: this is the plan. Nothing was changed.',
-          sections: [{ title: 'Plan', lines: [plan.summary, ...plan.steps.map((s, i) => `${i + 1}. ${s}`)] }],
-          fields: [{ label: 'Risk', value: `${plan.risk}${plan.riskNote ? `: ${plan.riskNote}` : ''}` }],
+          summary: ctx.t('core:dry_run.summary'),
+          sections: [{ title: ctx.t('core:dry_run.plan'), lines: [ctx.t.text(plan.summary), ...plan.steps.map((s, i) => `${i + 1}. ${ctx.t.text(s)}`)] }],
+          fields: [{ label: ctx.t('core:dry_run.risk'), value: `${ctx.t(`approvals:risk.${plan.risk}`)}${plan.riskNote ? `: ${ctx.t.text(plan.riskNote)}` : ''}` }],
         },
       };
     }
@@ -221,20 +231,27 @@ export class Dispatcher {
     return verdicts.filter(([, v]) => v.ok).map(([c]) => c);
   }
 
-  private failure(name: string, inv: Invocation, err: unknown): { reply: Reply; outcome: string; ref?: string } {
+  private failure(name: string, inv: Invocation, err: unknown, t: T): { reply: Reply; outcome: string; ref?: string } {
     const title = `/${name}`;
-    if (err instanceof RateLimited) return { outcome: 'rate_limited', reply: { ephemeral: true, report: { title, status: 'warn', summary: err.message } } };
-    if (err instanceof Denied) return { outcome: 'denied', reply: { ephemeral: true, report: { title, status: 'crit', summary: `⛔ ${err.message}` } } };
+    if (err instanceof RateLimited) return { outcome: 'rate_limited', reply: { ephemeral: true, report: { title, status: 'warn', summary: t.text(err.text) } } };
+    if (err instanceof Denied) return { outcome: 'denied', reply: { ephemeral: true, report: { title, status: 'crit', summary: `⛔ ${t.text(err.text)}` } } };
     if (err instanceof UserError) {
-      const sections = err.usage?.length ? [{ title: 'Usage', lines: err.usage, code: true }] : undefined;
-      const summary = err.hint ? `${err.message} Did you mean ${err.hint}?` : err.message;
+      const sections = err.usage?.length ? [{ title: t('core:usage.title'), lines: formatUsage(err.usage, t), code: true }] : undefined;
+      const text = err.localized(t);
+      const summary = err.hint ? `${text} ${t('core:did_you_mean', { hint: err.hint })}` : text;
       return { outcome: 'invalid', reply: { ephemeral: true, report: { title, status: 'crit', summary, sections } } };
     }
     const ref = newRef();
     this.deps.log.error({ ref, command: name, user: inv.user, err: err instanceof Error ? { message: err.message, stack: err.stack, code: (err as { code?: unknown }).code } : String(err) }, 'command failed');
-    return { outcome: 'error', ref, reply: { ephemeral: true, report: { title, status: 'crit', summary: `Internal error (ref ${ref}). The details are in the bot's log.` } } };
+    return { outcome: 'error', ref, reply: { ephemeral: true, report: { title, status: 'crit', summary: t('core:internal_error', { ref }) } } };
   }
 }
 
-class RateLimited extends Error {}
-class Denied extends Error {}
+/** Refusals that carry their text untranslated until the reader is known. */
+class Refusal extends Error {
+  constructor(readonly text: Msg) {
+    super(text.key);
+  }
+}
+class RateLimited extends Refusal {}
+class Denied extends Refusal {}

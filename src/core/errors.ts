@@ -1,17 +1,27 @@
 import { randomBytes } from 'node:crypto';
+import { logT, type Msg, type T } from '../i18n/index.ts';
+import type { UsageLine } from './usage.ts';
 
 /**
- * An error the user can act on: shown verbatim, with usage lines and a "did you mean" when known.
- * Everything else is an internal error and is shown only as a reference id.
+ * An error the user can act on: shown in the reader's language, with usage lines and a "did you
+ * mean" when known. Everything else is an internal error and is shown only as a reference id.
+ * A plain string is shown as it is: keep those for texts that are not ours (a server's message).
  */
 export class UserError extends Error {
-  readonly usage?: string[];
+  readonly text: Msg | string;
+  readonly usage?: readonly UsageLine[];
   readonly hint?: string;
-  constructor(message: string, opts: { usage?: string[]; hint?: string } = {}) {
-    super(message);
+  constructor(text: Msg | string, opts: { usage?: readonly UsageLine[]; hint?: string } = {}) {
+    // `message` is the English text, for logs; readers see `localized(t)`.
+    super(typeof text === 'string' ? text : logT()(text.key, text.params));
     this.name = 'UserError';
+    this.text = text;
     this.usage = opts.usage;
     this.hint = opts.hint;
+  }
+
+  localized(t: T): string {
+    return t.text(this.text);
   }
 }
 
@@ -20,8 +30,8 @@ export class UserError extends Error {
  * A UserError, so the user sees what is down and the bot carries on serving other commands.
  */
 export class UnavailableError extends UserError {
-  constructor(message: string) {
-    super(message);
+  constructor(text: Msg | string) {
+    super(text);
     this.name = 'UnavailableError';
   }
 }

@@ -46,6 +46,8 @@ export interface FakeSlackUser {
   name?: string;
   tz?: string;
   is_admin?: boolean;
+  /** What users.info returns with include_locale (Slack's form: "zh-CN", "en-US"). */
+  locale?: string;
 }
 
 export interface FakeSlackOptions {
@@ -88,6 +90,8 @@ const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'files', 'metadata
 type Result = Record<string, any>;
 const fail = (error: string): Result => ({ ok: false, error });
 const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
+/** Form fields arrive as strings: "true"/"1" are true, as Slack reads them. */
+const truthy = (v: unknown): boolean => v === true || v === 'true' || v === '1' || v === 1;
 
 /** Seconds east of UTC for an IANA zone, as Slack's tz_offset reports it. */
 function tzOffset(tz: string): number {
@@ -267,6 +271,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
           tz_label: tz,
           tz_offset: tzOffset(tz),
           is_admin: u.is_admin ?? false,
+          // Slack sends the locale only when asked for it.
+          ...(truthy(a.include_locale) ? { locale: u.locale ?? 'en-US' } : {}),
           is_owner: false,
           is_bot: false,
           profile: { real_name: name, display_name: name, team: TEAM_ID },

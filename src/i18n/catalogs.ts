@@ -1,0 +1,47 @@
+// The message catalogs, one JSON file per namespace and locale. Imported statically so that the
+// bundle carries them; a test checks that both locales have the same keys and placeholders.
+import enApprovals from './en/approvals.json' with { type: 'json' };
+import enAudit from './en/audit.json' with { type: 'json' };
+import enChecks from './en/checks.json' with { type: 'json' };
+import enCommon from './en/common.json' with { type: 'json' };
+import enConsole from './en/console.json' with { type: 'json' };
+import enCore from './en/core.json' with { type: 'json' };
+import enDiagnose from './en/diagnose.json' with { type: 'json' };
+import enHealth from './en/health.json' with { type: 'json' };
+import enLifecycle from './en/lifecycle.json' with { type: 'json' };
+import enLogs from './en/logs.json' with { type: 'json' };
+import enOps from './en/ops.json' with { type: 'json' };
+import enRestart from './en/restart.json' with { type: 'json' };
+import enSchedule from './en/schedule.json' with { type: 'json' };
+import enSlack from './en/slack.json' with { type: 'json' };
+import enTargets from './en/targets.json' with { type: 'json' };
+import zhApprovals from './zh-CN/approvals.json' with { type: 'json' };
+import zhAudit from './zh-CN/audit.json' with { type: 'json' };
+import zhChecks from './zh-CN/checks.json' with { type: 'json' };
+import zhCommon from './zh-CN/common.json' with { type: 'json' };
+import zhConsole from './zh-CN/console.json' with { type: 'json' };
+import zhCore from './zh-CN/core.json' with { type: 'json' };
+import zhDiagnose from './zh-CN/diagnose.json' with { type: 'json' };
+import zhHealth from './zh-CN/health.json' with { type: 'json' };
+import zhLifecycle from './zh-CN/lifecycle.json' with { type: 'json' };
+import zhLogs from './zh-CN/logs.json' with { type: 'json' };
+import zhOps from './zh-CN/ops.json' with { type: 'json' };
+import zhRestart from './zh-CN/restart.json' with { type: 'json' };
+import zhSchedule from './zh-CN/schedule.json' with { type: 'json' };
+import zhSlack from './zh-CN/slack.json' with { type: 'json' };
+import zhTargets from './zh-CN/targets.json' with { type: 'json' };
+
+export type Catalog = Record<string, unknown>;
+
+export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
+  en: {
+    approvals: enApprovals, audit: enAudit, checks: enChecks, common: enCommon, console: enConsole, core: enCore,
+    diagnose: enDiagnose, health: enHealth, lifecycle: enLifecycle, logs: enLogs, ops: enOps, restart: enRestart,
+    schedule: enSchedule, slack: enSlack, targets: enTargets,
+  },
+  'zh-CN': {
+    approvals: zhApprovals, audit: zhAudit, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore,
+    diagnose: zhDiagnose, health: zhHealth, lifecycle: zhLifecycle, logs: zhLogs, ops: zhOps, restart: zhRestart,
+    schedule: zhSchedule, slack: zhSlack, targets: zhTargets,
+  },
+};
