@@ -1,16 +1,18 @@
 import { z } from 'zod';
-import { CHECK_KINDS, runChecks, type CheckKind, type CheckRun } from '../src/checks/run.ts';
+import { CHECK_KINDS, collectChecks, evaluateRun, type CheckKind, type CollectedRun } from '../src/checks/run.ts';
 import { defineCommand } from '../src/core/define-command.ts';
-import { STATUS_ICON, worst, type Report } from '../src/core/report.ts';
+import { STATUS_ICON, worst, type CheckLine, type Report, type Status } from '../src/core/report.ts';
+import type { T } from '../src/i18n/index.ts';
 import type { Targets } from '../src/targets/types.ts';
 
 /**
  * Concurrent /health calls (a channel all typing it during an incident) share one in-flight
  * run instead of each hammering the targets, and a finished run is reused for
- * `storm.health_cache`; the report then says how old its figures are.
+ * `storm.health_cache`; the report then says how old its figures are. What is shared is the
+ * figures, not the text: each reader gets them in their own language.
  */
 interface Finished {
-  run: CheckRun;
+  run: CollectedRun;
   /** When the run finished (epoch ms) and how long it took. */
   at: number;
   ms: number;
@@ -33,7 +35,7 @@ export function healthRunsStarted(targets: Targets): number {
   return runsOf(targets).started;
 }
 
-function sharedRun(targets: Targets, key: string, cacheMs: number, start: () => Promise<CheckRun>): Promise<Finished> {
+function sharedRun(targets: Targets, key: string, cacheMs: number, start: () => Promise<CollectedRun>): Promise<Finished> {
   const runs = runsOf(targets);
   const cached = runs.done.get(key);
   if (cached && Date.now() - cached.at < cacheMs) return Promise.resolve(cached);
@@ -53,29 +55,43 @@ function sharedRun(targets: Targets, key: string, cacheMs: number, start: () => 
   return pending;
 }
 
-const LABEL = { ok: 'All checks passed', warn: 'Warnings', crit: 'Problems found', info: '' } as const;
+const LABEL: Record<Status, string> = { ok: 'health:status.ok', warn: 'health:status.warn', crit: 'health:status.crit', info: 'health:status.info' };
+const COUNT: Record<'crit' | 'warn', string> = { crit: 'health:counts.crit', warn: 'health:counts.warn' };
+
+function summary(t: T, lines: CheckLine[], status: Status): string {
+  if (!lines.length) return t('health:no_targets');
+  const counts = (['crit', 'warn'] as const)
+    .map((s) => [s, lines.filter((l) => l.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, count]) => t(COUNT[s], { count }));
+  const label = t(LABEL[status]);
+  return counts.length
+    ? t('health:verdict_counts', { icon: STATUS_ICON[status], label, counts: counts.join(t('health:counts.separator')) })
+    : t('health:verdict', { icon: STATUS_ICON[status], label });
+}
 
 export default defineCommand({
   name: 'health',
-  summary: 'Daily health check (manual §1.1): PostgreSQL, Redis, containers and hosts',
-  usage: ['/health', `/health ${CHECK_KINDS.join('|')}   (detail for one kind)`],
+  summary: 'health:summary',
+  usage: ['/health', { syntax: `/health ${CHECK_KINDS.join('|')}`, note: 'health:usage.kind' }],
   positionals: ['kind'],
   args: z.object({ kind: z.enum(CHECK_KINDS).optional() }),
   async run(ctx): Promise<Report> {
+    const { t } = ctx;
     const kinds: readonly CheckKind[] = ctx.args.kind ? [ctx.args.kind] : CHECK_KINDS;
-    const { run: result, at, ms } = await sharedRun(ctx.targets, kinds.join(','), ctx.config.storm.health_cache, () => runChecks(ctx.targets, ctx.config, kinds));
+    const { run: collected, at, ms } = await sharedRun(ctx.targets, kinds.join(','), ctx.config.storm.health_cache, () => collectChecks(ctx.targets, ctx.config, kinds));
+    const result = evaluateRun(collected, ctx.config, t);
     const age = Math.floor((Date.now() - at) / 1000);
     const status = result.lines.length ? worst(result.lines.map((l) => l.status)) : 'info';
-    const counts = (['crit', 'warn'] as const).map((s) => [s, result.lines.filter((l) => l.status === s).length] as const).filter(([, n]) => n > 0);
+    const took = t.number(ms, { style: 'unit', unit: 'millisecond', unitDisplay: 'short', maximumFractionDigits: 0 });
+    const count = result.lines.length;
     return {
-      title: ctx.args.kind ? `Health: ${ctx.args.kind}` : 'Health',
+      title: ctx.args.kind ? t('health:title_kind', { kind: ctx.args.kind }) : t('health:title'),
       status,
-      summary: result.lines.length
-        ? `${STATUS_ICON[status]} ${LABEL[status]}${counts.length ? ` (${counts.map(([s, n]) => `${n} ${s === 'crit' ? 'critical' : 'warning'}`).join(', ')})` : ''}`
-        : 'No targets configured for this check.',
+      summary: summary(t, result.lines, status),
       checks: result.lines,
       sections: ctx.args.kind ? result.details : undefined,
-      footer: `${result.lines.length} check${result.lines.length === 1 ? '' : 's'} in ${ms} ms, checked ${age < 1 ? 'just now' : `${age} s ago`}`,
+      footer: age < 1 ? t('health:footer.fresh', { count, took }) : t('health:footer.aged', { count, took, seconds: age }),
     };
   },
 });

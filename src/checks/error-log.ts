@@ -4,7 +4,9 @@
  * a long-lived file do not keep /health red forever.
  */
 import type { Config } from '../config/schema.ts';
+import { UserError } from '../core/errors.ts';
 import { grade } from '../core/report.ts';
+import { msg, type T } from '../i18n/index.ts';
 import type { HostExecutor } from '../targets/types.ts';
 import type { Evaluate } from './types.ts';
 
@@ -20,8 +22,9 @@ export interface ErrorLogFacts {
   count: number;
 }
 
-export function windowText(w: ErrorWindow): string {
-  return 'lines' in w ? `the last ${w.lines} lines` : `the last ${w.minutes} min`;
+// The window's figures are shown as configured (the lines are what `tail -n` is given).
+export function windowText(w: ErrorWindow, t: T): string {
+  return 'lines' in w ? t('checks:error_log.window_lines', { lines: w.lines }) : t('checks:error_log.window_minutes', { minutes: w.minutes });
 }
 
 /** Counted on the host, so only a number crosses the network, whatever the log's size. */
@@ -32,20 +35,21 @@ export async function countErrorLines(host: HostExecutor, file: string, window: 
   const out = r.stdout.trim();
   // grep -c exits 1 when it counts 0; anything on stderr (tail, date, awk) means the count is not to be trusted.
   if ((r.code === 0 || r.code === 1) && /^\d+$/.test(out) && !r.stderr.trim()) return Number(out);
-  throw new Error(`cannot count ${ERROR_PATTERN} lines in ${file} on ${host.name}: ${r.stderr.trim().slice(0, 300) || `exit ${r.code ?? 'killed'}`}`);
+  const reason = r.stderr.trim().slice(0, 300) || `exit ${r.code ?? 'killed'}`;
+  throw new UserError(msg('checks:error_log.cannot_count', { pattern: ERROR_PATTERN, file, host: host.name, reason }));
 }
 
-export const evaluateErrors: Evaluate<ErrorLogFacts> = (name, where, f, t) => {
-  const text = `${f.count} ${ERROR_PATTERN} line${f.count === 1 ? '' : 's'} in ${windowText(f.window)} of ${f.file}`;
+export const evaluateErrors: Evaluate<ErrorLogFacts> = (name, where, f, { thresholds, t }) => {
+  const text = t('checks:error_log.count', { count: f.count, pattern: ERROR_PATTERN, window: windowText(f.window, t), file: f.file });
   return {
-    lines: [{ name: `errors ${name}`, status: grade(f.count, t.error_log_lines), text }],
+    lines: [{ name: t('checks:label.errors', { name }), status: grade(f.count, thresholds.error_log_lines), text }],
     detail: {
-      title: `Error log ${name} (${where})`,
+      title: t('checks:error_log.title', { name, where }),
       lines: [
         text,
         'lines' in f.window
-          ? `Same as: tail -n ${f.window.lines} ${f.file} | grep -c ${ERROR_PATTERN}`
-          : `Lines stamped (YYYY-MM-DD HH:MM:SS) within ${f.window.minutes} min of the host's clock; unstamped lines count with the record above them.`,
+          ? t('checks:error_log.same_as', { command: `tail -n ${f.window.lines} ${f.file} | grep -c ${ERROR_PATTERN}` })
+          : t('checks:error_log.stamped', { minutes: f.window.minutes }),
       ],
     },
   };

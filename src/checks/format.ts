@@ -1,19 +1,20 @@
-/** Bytes in the units people read in df/free output: 1.5G, 820M. */
-export function humanBytes(n: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)}${units[i]}`;
+import type { T } from '../i18n/index.ts';
+
+// Figures in check lines, formatted by Intl for the reader. One decimal below 10, where it says
+// something (0.4 ms is not 0 ms); whole numbers above, where it would only be noise.
+const digits = (n: number) => (Math.abs(n) < 10 ? 1 : 0);
+
+/** A latency: "3.2 ms", "12 ms" / "3.2毫秒". */
+export function ms(t: T, n: number): string {
+  return t.number(n, { style: 'unit', unit: 'millisecond', unitDisplay: 'short', maximumFractionDigits: digits(n) });
 }
 
-export function ms(n: number): string {
-  return n < 10 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`;
+/** A percentage given as 0–100: "5.3%", "45%". */
+export function pct(t: T, n: number): string {
+  return t.number(n / 100, { style: 'percent', maximumFractionDigits: digits(n) });
 }
 
-export function pct(n: number): string {
-  return `${n < 10 ? n.toFixed(1) : Math.round(n)}%`;
+/** A load average: always two decimals, as /proc/loadavg and uptime show it. */
+export function load(t: T, n: number): string {
+  return t.number(n, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }

@@ -1,37 +1,42 @@
 import { grade } from '../core/report.ts';
 import type { CheckLine } from '../core/report.ts';
 import type { HostHealth } from '../targets/types.ts';
-import { pct } from './format.ts';
+import { load, pct } from './format.ts';
 import type { Evaluate } from './types.ts';
 
-export const evaluateHost: Evaluate<HostHealth> = (name, where, f, t) => {
+// df's own column header: the rows below are df's figures, in df's layout (manual §1.1: df -h).
+const DF_HEADER = 'Filesystem            Size  Used Avail Use% Mounted on'; // i18n-exempt: df's output header
+
+/** Sizes stay as df -h and free print them (9.8G), so they can be compared with a shell. */
+export const evaluateHost: Evaluate<HostHealth> = (name, where, f, { thresholds, t }) => {
   const lines: CheckLine[] = f.disks.map((d) => ({
-    name: `host ${name} disk ${d.mount}`,
-    status: grade(d.usePercent, t.disk_percent),
-    text: `${d.usePercent}% used (${d.used} of ${d.size}, ${d.avail} free)`,
+    name: t('checks:label.disk', { name, mount: d.mount }),
+    status: grade(d.usePercent, thresholds.disk_percent),
+    text: t('checks:host.disk', { percent: pct(t, d.usePercent), used: d.used, size: d.size, avail: d.avail }),
   }));
+  const memory = { percent: pct(t, f.memory.usedPercent), used: f.memory.used, total: f.memory.total, available: f.memory.available };
   lines.push({
-    name: `host ${name} memory`,
-    status: grade(f.memory.usedPercent, t.memory_percent),
-    text: `${pct(f.memory.usedPercent)} used (${f.memory.used} of ${f.memory.total}, ${f.memory.available} available)`,
+    name: t('checks:label.memory', { name }),
+    status: grade(f.memory.usedPercent, thresholds.memory_percent),
+    text: t('checks:host.memory', memory),
   });
   const perCore = f.load.one / f.load.cores;
   lines.push({
-    name: `host ${name} load`,
-    status: grade(perCore, t.load_per_core),
-    text: `${f.load.one.toFixed(2)} on ${f.load.cores} cores (${perCore.toFixed(2)} per core)`,
+    name: t('checks:label.load', { name }),
+    status: grade(perCore, thresholds.load_per_core),
+    text: t('checks:host.load', { one: load(t, f.load.one), count: f.load.cores, perCore: load(t, perCore) }),
   });
   return {
     lines,
     detail: {
-      title: `Host ${name} (${where})`,
+      title: t('checks:host.title', { name, where }),
       code: true,
       lines: [
-        'Filesystem            Size  Used Avail Use% Mounted on',
+        DF_HEADER,
         ...f.disks.map((d) => `${d.filesystem.padEnd(20)} ${d.size.padStart(5)} ${d.used.padStart(5)} ${d.avail.padStart(5)} ${`${d.usePercent}%`.padStart(4)} ${d.mount}`),
         '',
-        `Mem: total ${f.memory.total}, used ${f.memory.used}, available ${f.memory.available} (${pct(f.memory.usedPercent)} used)`,
-        `Load average: ${f.load.one.toFixed(2)} ${f.load.five.toFixed(2)} ${f.load.fifteen.toFixed(2)} on ${f.load.cores} cores`,
+        t('checks:host.memory_detail', memory),
+        t('checks:host.load_detail', { one: load(t, f.load.one), five: load(t, f.load.five), fifteen: load(t, f.load.fifteen), count: f.load.cores }),
       ],
     },
   };

@@ -3,32 +3,38 @@ import type { RedisHealth } from '../targets/types.ts';
 import { ms, pct } from './format.ts';
 import type { Evaluate } from './types.ts';
 
-export const evaluateRedis: Evaluate<RedisHealth> = (name, where, f, t) => {
+/** Memory figures stay as Redis prints them (used_memory_human), so they match redis-cli INFO. */
+export const evaluateRedis: Evaluate<RedisHealth> = (name, where, f, { thresholds, t }) => {
   const limited = f.maxMemoryBytes > 0;
   const memPct = limited ? (f.usedMemoryBytes / f.maxMemoryBytes) * 100 : 0;
   const status = worst([
-    grade(f.latencyMs, t.latency_ms),
-    limited ? grade(memPct, t.redis_memory_percent) : 'ok',
-    grade(f.evictedKeys, t.redis_evicted_keys),
+    grade(f.latencyMs, thresholds.latency_ms),
+    limited ? grade(memPct, thresholds.redis_memory_percent) : 'ok',
+    grade(f.evictedKeys, thresholds.redis_evicted_keys),
   ]);
+  const latency = ms(t, f.latencyMs);
   const memory = limited
-    ? `${f.usedMemoryHuman} of maxmemory ${f.maxMemoryHuman} (${pct(memPct)})`
-    : `${f.usedMemoryHuman} (no maxmemory)`;
+    ? t('checks:redis.memory_limited', { used: f.usedMemoryHuman, max: f.maxMemoryHuman, percent: pct(t, memPct) })
+    : t('checks:redis.memory_unlimited', { used: f.usedMemoryHuman });
+  const line = {
+    latency,
+    memory,
+    evicted: t('checks:redis.evicted', { count: f.evictedKeys }),
+    clients: t('checks:redis.clients', { count: f.connectedClients }),
+    keys: t('checks:redis.keys', { count: f.dbsize }),
+    role: f.role,
+  };
   return {
-    lines: [{
-      name: `redis ${name}`,
-      status,
-      text: `${ms(f.latencyMs)}, ${memory}, ${f.evictedKeys} evicted, ${f.connectedClients} clients, ${f.dbsize} keys, ${f.role}`,
-    }],
+    lines: [{ name: t('checks:label.redis', { name }), status, text: t('checks:redis.line', line) }],
     detail: {
-      title: `Redis ${name} (${where})`,
+      title: t('checks:redis.title', { name, where }),
       lines: [
-        `PING: ${ms(f.latencyMs)}`,
-        `version: ${f.version}, role: ${f.role}`,
-        `memory: ${memory}`,
-        `evicted keys: ${f.evictedKeys}`,
-        `connected clients: ${f.connectedClients}`,
-        `DBSIZE: ${f.dbsize}`,
+        `PING: ${latency}`,
+        t('checks:redis.version', { version: f.version, role: f.role }),
+        t('checks:redis.memory', { memory }),
+        t('checks:redis.evicted_keys', { n: f.evictedKeys }),
+        t('checks:redis.connected_clients', { n: f.connectedClients }),
+        `DBSIZE: ${t.number(f.dbsize)}`,
       ],
     },
   };

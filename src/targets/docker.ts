@@ -2,6 +2,8 @@ import { Agent, type IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
 import { UnavailableError, UserError } from '../core/errors.ts';
 import { TimeoutError, withTimeout } from '../core/timeout.ts';
+import { msg } from '../i18n/index.ts';
+import { limit, TimedOutError } from './errors.ts';
 import { FrameDemuxer, LineScanner, type LogScan } from './log-scan.ts';
 import type { ContainerInfo, DockerExecutor, LogScanOptions } from './types.ts';
 
@@ -29,6 +31,18 @@ const DEFAULT_SCAN_DEADLINE_MS = 60_000;
 const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
 /** Docker's own rule for names; anything else would be spliced into the API path. */
 const CONTAINER_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+type Verb = 'restart' | 'stop' | 'start';
+const UNFINISHED: Record<Verb, string> = {
+  restart: 'targets:docker.unfinished.restart',
+  stop: 'targets:docker.unfinished.stop',
+  start: 'targets:docker.unfinished.start',
+};
+const NO_SUCH_CONTAINER: Record<Verb, string> = {
+  restart: 'targets:docker.no_such_container.restart',
+  stop: 'targets:docker.no_such_container.stop',
+  start: 'targets:docker.no_such_container.start',
+};
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -94,33 +108,33 @@ export class DockerTarget implements DockerExecutor {
     } catch (err) {
       if (err instanceof TimeoutError) {
         abort.abort(err);
-        throw new UnavailableError(`cannot reach Docker at ${this.socket}: ${err.message}`);
+        throw new TimedOutError(msg('targets:docker.timed_out', { socket: this.socket, ...limit(ms) }), ms);
       }
       const code = (err as NodeJS.ErrnoException | null)?.code;
-      if (code && UNREACHABLE.has(code)) throw new UnavailableError(`cannot reach Docker at ${this.socket}: ${code}`);
+      if (code && UNREACHABLE.has(code)) throw new UnavailableError(msg('targets:docker.unreachable', { socket: this.socket, code }));
       throw err;
     }
   }
 
   private container(ref: string): Docker.Container {
-    if (!CONTAINER_REF.test(ref)) throw new UserError(`Invalid container name "${ref}"`);
+    if (!CONTAINER_REF.test(ref)) throw new UserError(msg('targets:docker.invalid_name', { ref }));
     return this.docker.getContainer(ref);
   }
 
   /** Runs a state change; a missing container is the user's to fix, "already so" is success. */
-  private async change(ref: string, verb: string, work: (c: Docker.Container, abortSignal: AbortSignal) => Promise<unknown>, ms: number): Promise<void> {
+  private async change(ref: string, verb: Verb, work: (c: Docker.Container, abortSignal: AbortSignal) => Promise<unknown>, ms: number): Promise<void> {
     const c = this.container(ref);
     try {
       // A busy engine can take seconds to start a container; that is slow, not unreachable.
       await this.call((abortSignal) => work(c, abortSignal), ms + Math.max(this.timeoutMs, STATE_CHANGE_MIN_MS));
     } catch (err) {
-      if (err instanceof UnavailableError && /timeout after/.test(err.message)) {
-        const secs = Math.round((ms + Math.max(this.timeoutMs, STATE_CHANGE_MIN_MS)) / 1000);
-        throw new UnavailableError(`Docker at ${this.socket} did not finish the ${verb} of "${ref}" within ${secs} s; it may still be going on (check it with /health containers)`);
+      if (err instanceof TimedOutError) {
+        const seconds = Math.round((ms + Math.max(this.timeoutMs, STATE_CHANGE_MIN_MS)) / 1000);
+        throw new UnavailableError(msg(UNFINISHED[verb], { socket: this.socket, ref, seconds }));
       }
       const status = statusCode(err);
       if (status === 304) return;
-      if (status === 404) throw new UserError(`Cannot ${verb} "${ref}": no such container on docker ${this.name}`);
+      if (status === 404) throw new UserError(msg(NO_SUCH_CONTAINER[verb], { ref, docker: this.name }));
       throw err;
     }
   }
@@ -163,6 +177,7 @@ export class DockerTarget implements DockerExecutor {
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     const scan = await this.scanLogs(id, { tail, sinceSec: opts.sinceSec, keep: tail, maxBytes, maxLineBytes: maxBytes });
     const text = scan.lines.length ? `${scan.lines.join('\n')}\n` : '';
+    // i18n-exempt: a marker inside the log text itself, which is not translated
     return scan.dropped || scan.longLines ? `… [output cut at ${maxBytes} bytes]\n${text}` : text;
   }
 
@@ -179,12 +194,12 @@ export class DockerTarget implements DockerExecutor {
           method: 'GET',
           isStream: true,
           abortSignal,
-          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' }, // i18n-exempt: docker-modem's own reasons, matched by status
           options: { stdout: true, stderr: true, follow: false, tail: opts.tail ?? 'all', since, timestamps: false },
         }, (err: unknown, stream: IncomingMessage) => (err ? reject(err) : resolve(stream)));
       }));
     } catch (err) {
-      if (statusCode(err) === 404) throw new UserError(`Cannot read logs of "${id}": no such container on docker ${this.name}`);
+      if (statusCode(err) === 404) throw new UserError(msg('targets:docker.no_logs', { ref: id, docker: this.name }));
       throw err;
     }
     const scanner = new LineScanner({
@@ -204,7 +219,7 @@ export class DockerTarget implements DockerExecutor {
     } catch (err) {
       if (!stopped) {
         res.destroy();
-        throw new UnavailableError(`reading the logs of "${id}" on docker ${this.name} failed: ${(err as Error).message}`);
+        throw new UnavailableError(msg('targets:docker.read_failed', { ref: id, docker: this.name, reason: (err as Error).message }));
       }
     } finally {
       clearTimeout(timer);

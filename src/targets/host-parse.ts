@@ -2,6 +2,8 @@
  * Turns the output of the host templates into HostHealth. LocalHost and SshHost both go through
  * here, so `local` and `app1` report the same shapes and the same rounding.
  */
+import { UserError } from '../core/errors.ts';
+import { msg } from '../i18n/index.ts';
 import { FACTS_MARK } from './templates.ts';
 import type { DiskUsage, HostHealth, MemoryUsage } from './types.ts';
 
@@ -121,7 +123,8 @@ export function hostHealth(out: { df: string; meminfo: string; loadavg: string; 
  */
 export function outputOf(host: string, template: string, r: { stdout: string; stderr: string; code: number | null }): string {
   if (r.stdout.trim()) return r.stdout;
-  throw new Error(`${template} on ${host} failed (exit ${r.code ?? 'killed'}): ${r.stderr.trim().slice(0, 300) || 'no output'}`);
+  const reason = r.stderr.trim().slice(0, 300);
+  throw new UserError(msg(reason ? 'targets:command_failed' : 'targets:command_failed_silently', { template, host, code: r.code ?? 'killed', reason }));
 }
 
 /** The hostFacts template's output, split back into what df, meminfo, loadavg and nproc printed. */

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { readFile, stat, statfs } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { UnavailableError } from '../core/errors.ts';
+import { msg } from '../i18n/index.ts';
+import { limit, TimedOutError } from './errors.ts';
 import { NETWORK_FS, diskMounts, diskUsageOf, memoryUsage, outputOf, parseCores, parseDf, parseLoadavg, parseMeminfo, parseMounts, type Mount } from './host-parse.ts';
-import { DEFAULT_MAX_BYTES, OutputCap, seconds, templates } from './templates.ts';
+import { DEFAULT_MAX_BYTES, OutputCap, templates } from './templates.ts';
 import type { DiskUsage, HostExecutor, HostHealth, RunOptions, RunResult, TemplateName, Templates } from './types.ts';
 
 /** The machine opsbot runs on, read the way the manual does (§1.1: df, memory, load). */
@@ -80,12 +82,13 @@ export class LocalHost implements HostExecutor {
       child.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         // A missing program reads like it does over SSH: exit 127, not an exception.
+        // i18n-exempt: what a shell prints on stderr, kept as the program's own output
         if (err.code === 'ENOENT') resolve({ stdout: '', stderr: `${argv[0]}: not found`, code: 127, truncated: false });
-        else reject(new UnavailableError(`local: cannot run ${template}: ${err.message}`));
+        else reject(new UnavailableError(msg('targets:local.cannot_run', { template, reason: err.message })));
       });
       child.once('close', (code) => {
         clearTimeout(timer);
-        if (timedOut) reject(new UnavailableError(`local: ${template} timed out after ${seconds(timeoutMs)} (killed)`));
+        if (timedOut) reject(new TimedOutError(msg('targets:local.timed_out', { template, ...limit(timeoutMs) }), timeoutMs));
         else resolve({ stdout: stdout.text(), stderr: stderr.text(), code, truncated: stdout.truncated });
       });
     });

@@ -154,6 +154,7 @@ export class LineScanner {
     let text = wholeChars(shown).toString('utf8');
     if (total > head.length) {
       this.stats.longLines++;
+      // i18n-exempt: a marker inside the log line itself, which is not translated
       text += ` … [line cut: ${total} bytes, the first ${head.length} shown]`;
     }
     this.keep(text);

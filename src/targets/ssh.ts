@@ -4,9 +4,11 @@ import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel } from 'ssh2';
 import type { Config } from '../config/schema.ts';
 import { UnavailableError } from '../core/errors.ts';
+import { msg } from '../i18n/index.ts';
+import { limit, TimedOutError } from './errors.ts';
 import { hostHealth, outputOf, splitHostFacts } from './host-parse.ts';
 import { commandLine } from './quote.ts';
-import { DEFAULT_MAX_BYTES, OutputCap, seconds, templates } from './templates.ts';
+import { DEFAULT_MAX_BYTES, OutputCap, templates } from './templates.ts';
 import type { HostExecutor, HostHealth, RunOptions, RunResult, TemplateName, Templates } from './types.ts';
 
 export type HostConfig = Config['targets']['hosts'][string];
@@ -27,7 +29,7 @@ export function sshFingerprint(key: Buffer): string {
 /** The host presented a key other than the pinned one: nothing is sent, not even the user name. */
 export class HostKeyMismatchError extends UnavailableError {
   constructor(readonly host: string, readonly where: string, readonly expected: string, readonly actual: string) {
-    super(`host key mismatch for ${host} (${where}): expected ${expected}, got ${actual} — refusing to connect`);
+    super(msg('targets:ssh.host_key_mismatch', { host, where, expected, actual }));
     this.name = 'HostKeyMismatchError';
   }
 }
@@ -35,7 +37,7 @@ export class HostKeyMismatchError extends UnavailableError {
 /** ssh2 throws this when the socket is gone; the command was never sent. */
 class NotConnected extends Error {
   constructor() {
-    super('not connected');
+    super('not connected'); // i18n-exempt: internal marker, caught and retried
   }
 }
 
@@ -115,9 +117,11 @@ export class SshHost implements HostExecutor {
       timer = setTimeout(() => {
         abort.abort();
         if (phase === 'connect') return reject(this.noHandshake(timeoutMs));
-        if (phase === 'queue') return reject(new UnavailableError(`${template} on ${this.name} timed out after ${seconds(timeoutMs)} waiting for one of ${CHANNELS_PER_CONNECTION} busy sessions`));
+        if (phase === 'queue') {
+          return reject(new TimedOutError(msg('targets:ssh.queue_timed_out', { template, host: this.name, sessions: CHANNELS_PER_CONNECTION, ...limit(timeoutMs) }), timeoutMs));
+        }
         this.dropIfSilent(started);
-        reject(new UnavailableError(`${template} on ${this.name} timed out after ${seconds(timeoutMs)} (killed)`));
+        reject(new TimedOutError(msg('targets:ssh.timed_out', { template, host: this.name, ...limit(timeoutMs) }), timeoutMs));
       }, timeoutMs);
     });
     const work = (async () => {
@@ -166,7 +170,7 @@ export class SshHost implements HostExecutor {
 
   /** The open connection, or the one being opened: concurrent callers share one handshake. */
   private connection(): Promise<Client> {
-    if (this.closed) return Promise.reject(new UnavailableError(`${this.name}: closed`));
+    if (this.closed) return Promise.reject(new UnavailableError(msg('targets:ssh.closed', { host: this.name })));
     this.connecting ??= this.open().catch((err: unknown) => {
       this.connecting = undefined; // the next call tries again
       throw err;
@@ -207,7 +211,7 @@ export class SshHost implements HostExecutor {
     client.setNoDelay(true);
     if (this.closed) {
       ssh.dispose();
-      throw new UnavailableError(`${this.name}: closed`);
+      throw new UnavailableError(msg('targets:ssh.closed', { host: this.name }));
     }
     this.ssh = ssh;
     this.client = client;
@@ -232,7 +236,7 @@ export class SshHost implements HostExecutor {
       // Read at every connect, so a rotated key is picked up without a restart.
       return await readFile(file, 'utf8');
     } catch (err) {
-      throw new UnavailableError(`${this.name}: cannot read private key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new UnavailableError(msg('targets:ssh.key_file', { host: this.name, file, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message }));
     }
   }
 
@@ -282,7 +286,7 @@ export class SshHost implements HostExecutor {
         channel.on('close', () => {
           this.lastSeen = Date.now();
           abort.removeEventListener('abort', stop);
-          if (!exited && !stopped) return reject(new UnavailableError(`unreachable: connection to ${this.where} lost`));
+          if (!exited && !stopped) return reject(new UnavailableError(msg('targets:ssh.connection_lost', { where: this.where })));
           resolve({ stdout: stdout.text(), stderr: stderr.text(), code, truncated: stdout.truncated });
         });
         // stdin is left open: ssh2 sends no signal on a channel whose stdin was ended, and no
@@ -291,7 +295,7 @@ export class SshHost implements HostExecutor {
       try {
         client.exec(line, opened);
       } catch (err) {
-        reject((err as Error).message === 'Not connected' ? new NotConnected() : err);
+        reject((err as Error).message === 'Not connected' ? new NotConnected() : err); // i18n-exempt: ssh2's own message, compared
       }
     });
   }
@@ -315,7 +319,7 @@ export class SshHost implements HostExecutor {
   }
 
   private noHandshake(ms: number): UnavailableError {
-    return new UnavailableError(`unreachable: no SSH handshake with ${this.where} within ${seconds(ms)}`);
+    return new UnavailableError(msg('targets:ssh.no_handshake', { where: this.where, ...limit(ms) }));
   }
 
   /** A connection-level failure, in words the user can act on. */
@@ -323,10 +327,10 @@ export class SshHost implements HostExecutor {
     const e = err as Error & { level?: string; code?: string };
     if (e instanceof UnavailableError) return e;
     if (e.level === 'client-authentication') {
-      return new UnavailableError(`authentication failed: ${this.cfg.user}@${this.where} did not accept the key (${e.message})`);
+      return new UnavailableError(msg('targets:ssh.auth_failed', { user: this.cfg.user, where: this.where, reason: e.message }));
     }
-    if (/privateKey/.test(e.message)) return new UnavailableError(`${this.name}: the private key cannot be used: ${e.message}`);
+    if (/privateKey/.test(e.message)) return new UnavailableError(msg('targets:ssh.bad_key', { host: this.name, reason: e.message }));
     if (e.level === 'client-timeout' || /timed out/i.test(e.message)) return this.noHandshake(this.timeoutMs);
-    return new UnavailableError(`unreachable: ${e.message || e.code || String(err)}`);
+    return new UnavailableError(msg('targets:ssh.unreachable', { reason: e.message || e.code || String(err) }));
   }
 }

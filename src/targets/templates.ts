@@ -7,28 +7,29 @@
  * `--` ends options before every file operand, so a path like "-rf" stays a path.
  */
 import { UserError } from '../core/errors.ts';
+import { msg } from '../i18n/index.ts';
 
 /** Pseudo file systems say nothing about disk space (the manual's df -h lists real disks). */
 const SKIP_FS = ['tmpfs', 'devtmpfs', 'squashfs', 'efivarfs'].flatMap((t) => ['-x', t]);
 
 function count(n: number, what: string): string {
-  if (!Number.isSafeInteger(n) || n < 1 || n > 10_000_000) throw new UserError(`${what} must be a whole number from 1 to 10000000, not ${n}`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 10_000_000) throw new UserError(msg('targets:values.count', { what, value: n }));
   return String(n);
 }
 
 function file(path: string): string {
-  if (!path) throw new UserError('a file path is required');
+  if (!path) throw new UserError(msg('targets:values.file_required'));
   return path;
 }
 
 function hostname(host: string): string {
   // bash opens /dev/tcp/HOST/PORT itself; a "/" would change which part is the port.
-  if (!/^[A-Za-z0-9._:-]+$/.test(host)) throw new UserError(`not a host name or address: ${JSON.stringify(host)}`);
+  if (!/^[A-Za-z0-9._:-]+$/.test(host)) throw new UserError(msg('targets:values.not_host', { value: JSON.stringify(host) }));
   return host;
 }
 
 function port(p: number): string {
-  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UserError(`not a port: ${p}`);
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UserError(msg('targets:values.not_port', { value: p }));
   return String(p);
 }
 
@@ -56,6 +57,7 @@ const STAMPED = '/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9
 const MATCHES = 'inside && (ENVIRON["OPSBOT_PATTERN"] == "" || index($0, ENVIRON["OPSBOT_PATTERN"]))';
 
 // How many such lines there are.
+// i18n-exempt: a shell script run on the host
 const COUNT_IN_LAST_MINUTES = [...SINCE_PRELUDE, `exec awk -v cutoff="$cutoff" '${STAMPED} ${MATCHES} { n++ } END { print n + 0 }' < "$2"`].join('\n');
 // The newest $4 of them ($3 empty: every line).
 const LINES_SINCE = [...SINCE_PRELUDE, `awk -v cutoff="$cutoff" '${STAMPED} ${MATCHES}' < "$2" | tail -n "$4"`].join('\n');
@@ -80,9 +82,9 @@ export const FACTS_MARK = '@@opsbot@@';
 // instead of four keeps both the latency and the load on the checked host down.
 const HOST_FACTS = [
   `df -P -k ${SKIP_FS.join(' ')}`,
-  `echo ${FACTS_MARK}meminfo; cat /proc/meminfo`,
-  `echo ${FACTS_MARK}loadavg; cat /proc/loadavg`,
-  `echo ${FACTS_MARK}nproc; nproc`,
+  `echo ${FACTS_MARK}meminfo; cat /proc/meminfo`, // i18n-exempt: shell command
+  `echo ${FACTS_MARK}loadavg; cat /proc/loadavg`, // i18n-exempt: shell command
+  `echo ${FACTS_MARK}nproc; nproc`, // i18n-exempt: shell command
 ].join('\n');
 
 export const templates = {
@@ -195,6 +197,7 @@ export class OutputCap {
     const all = Buffer.concat(this.chunks);
     if (!this.truncated) return all.toString('utf8');
     const body = dropPartialChar(all).toString('utf8');
+    // i18n-exempt: a marker inside the command's own output (log lines), which is not translated
     return `${body}${body.endsWith('\n') || !body ? '' : '\n'}… [output cut at ${this.max} bytes]`;
   }
 
