@@ -6,6 +6,7 @@ import health from './health.ts';
 import logs from './logs.ts';
 import ops from './ops.ts';
 import restart from './restart.ts';
+import schedule from './schedule.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, restart, approvals, audit, ops];
+export const commands: AnyCommand[] = [health, logs, diagnose, restart, approvals, audit, schedule, ops];

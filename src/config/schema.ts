@@ -4,13 +4,30 @@ import { durationWithin, timerDuration as duration } from './duration.ts';
 import { placeholderFingerprint } from './fingerprint.ts';
 import { isTimeZone } from '../i18n/format.ts';
 import { LOCALES, type Locale } from '../i18n/index.ts';
+import { cronProblem } from '../schedule/timing.ts';
 
 /** Every object is strict: a misspelt key is an error, not a silently ignored setting. */
 /** Slack IDs: users (U…/W…), user groups (S…), channels (C…/G…/D…). */
-const slackUserOrGroup = z.string().regex(/^[UWS][A-Z0-9]+$/, 'Expected a Slack user ID (U…) or user-group ID (S…)');
 const slackChannel = z.string().regex(/^[CGD][A-Z0-9]+$/, 'Expected a Slack channel ID (C…)');
 const locale = z.enum(LOCALES);
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'Use lowercase letters, digits, "-" and "_"');
+/** A role member: a Slack user or group, or a config schedule's actor (`schedule:daily-health`). */
+const roleMember = z.string().regex(/^([UWS][A-Z0-9]+|schedule:[a-z0-9][a-z0-9_-]*)$/, 'Expected a Slack user ID (U…), user-group ID (S…) or schedule:<name>');
+
+/** A config schedule: a command line run through the dispatcher as `schedule:<name>`, in `channel`. */
+const schedule = z.strictObject({
+  // Checked by croner itself, so what loads is what fires; the zone is config `timezone`.
+  cron: z.string().superRefine((pattern, ctx) => {
+    const problem = cronProblem(pattern);
+    if (problem) ctx.addIssue({ code: 'custom', message: `Invalid cron pattern "${pattern}": ${problem} (5 fields, or 6 with seconds first, e.g. "0 9 * * *")` });
+  }),
+  // Which command it names is checked against the commands in crossReferenceIssues.
+  command: z.string().regex(/^\/[a-z0-9_-]+(\s|$)/, 'Expected a command line starting with /, e.g. "/health" or "/health postgres"'),
+  channel: slackChannel,
+  enabled: z.boolean().default(true),
+  // A fire missed while every replica was down runs at start if at most this old; else the channel is told.
+  catch_up: durationWithin({ max: 30 * 86_400_000 }).prefault('1h'),
+});
 
 const level = (warn: number, crit: number) =>
   z.strictObject({ warn: z.number().nonnegative().default(warn), crit: z.number().nonnegative().default(crit) })
@@ -98,7 +115,7 @@ export const configSchema = z.strictObject({
     slackChannel.transform((id) => ({ id, locale: undefined as Locale | undefined })),
     z.strictObject({ id: slackChannel, locale: locale.optional() }),
   ])).default({}),
-  roles: z.record(name, z.array(slackUserOrGroup)).default({}),
+  roles: z.record(name, z.array(roleMember)).default({}),
   permissions: z.record(name, permission).default({}),
   rate_limit: z.strictObject({
     enabled: z.boolean().default(true),
@@ -146,6 +163,12 @@ export const configSchema = z.strictObject({
     lease: durationWithin({ min: 100, max: 60 * 60_000 }).prefault('30s'),
     break_glass: z.strictObject({ enabled: z.boolean().default(false), roles: z.array(name).default([]) }).prefault({}),
   }).prefault({}),
+  // SIGTERM: how long accepted commands and running approved actions may take to finish before
+  // the process exits; an action still running then is marked interrupted. Keep the process
+  // manager's stop timeout above it (docs/deploy.md).
+  shutdown: z.strictObject({
+    grace: durationWithin({ max: 10 * 60_000 }).prefault('20s'),
+  }).prefault({}),
   // GET /metrics: who may scrape it, and where it is served.
   metrics: z.strictObject({
     token: z.string()
@@ -154,6 +177,8 @@ export const configSchema = z.strictObject({
       .optional(),
     listen: listenAddress.optional(),
   }).prefault({}),
+  // Commands run on a calendar (see docs/config.md, "schedules").
+  schedules: z.record(name, schedule).default({}),
   backups: z.strictObject({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
@@ -211,6 +236,18 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
     };
     entries(doc.permissions).forEach(unknownCommand(['permissions']));
     entries(rules).forEach(unknownCommand(['approvals', 'rules']));
+    for (const [sched, def] of entries(doc.schedules)) {
+      const line = isObj(def) && typeof def.command === 'string' ? /^\/([^\s]+)/.exec(def.command.trim()) : null;
+      if (line && !known.has(line[1])) issues.push({ path: ['schedules', sched, 'command'], message: `Unknown command "/${line[1]}" (commands: ${commands.join(', ')})` });
+    }
+  }
+  // A role may name a schedule's actor; that schedule must exist.
+  const schedules = new Set(Object.keys(isObj(doc.schedules) ? doc.schedules : {}));
+  for (const [role, members] of entries(doc.roles)) {
+    list(members).forEach((m, i) => {
+      const sched = typeof m === 'string' && /^schedule:(.+)$/.exec(m)?.[1];
+      if (sched && !schedules.has(sched)) issues.push({ path: ['roles', role, i], message: `Unknown schedule "${sched}" (define it under schedules)` });
+    });
   }
   const breakGlass = isObj(doc.approvals) && isObj(doc.approvals.break_glass) ? doc.approvals.break_glass : {};
   list(breakGlass.roles).forEach(unknownRole(['approvals', 'break_glass', 'roles']));
