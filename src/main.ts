@@ -21,6 +21,7 @@ import { keepAliveFetch } from './slack/keepalive-fetch.ts';
 import { opsRoutes, startMetricsServer, stopServer } from './slack/routes.ts';
 import { DEFAULT_SLACK_API_URL, describeSlackCallError } from './slack/api-error.ts';
 import { openStore, type Store } from './store/index.ts';
+import { createSchedules, type Scheduler } from './schedule/index.ts';
 import { createTargets } from './targets/index.ts';
 import type { Targets } from './targets/types.ts';
 
@@ -36,6 +37,8 @@ export interface Bot {
   readers: Readers;
   dispatcher: Dispatcher;
   approvals: ApprovalEngine;
+  /** Config schedules, and the API other features register theirs with. */
+  scheduler: Scheduler;
   store: Store;
   targets: Targets;
   log: Logger;
@@ -118,6 +121,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
       maxNamed: storm.max_named, maxPendingPerChannel: storm.channel_backlog, maxRetryMs: 5 * 60_000,
     }, log);
     registerHandlers(app, dispatcher, log, replies);
+    const schedules = createSchedules({ store, config, dispatcher, rbac, readers, client: app.client, log });
     registerApprovalHandlers(app, approvals, log);
 
     let boundPort: number | undefined;
@@ -136,11 +140,13 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     const metricsAddr = metricsServer?.address();
     // Reports (and closes) what a previous process left running or expired while it was down.
     await approvals.start();
+    // Fires missed while no replica ran are caught up (or reported) before the timers start.
+    await schedules.scheduler.start();
     log.info({ transport: transport.kind, port: boundPort, config: source, store: store.kind }, 'opsbot started');
 
     let closing: Promise<void> | undefined;
     return {
-      app, readers, dispatcher, approvals, store, targets, log, configSource: source, port: boundPort,
+      app, readers, dispatcher, approvals, scheduler: schedules.scheduler, store, targets, log, configSource: source, port: boundPort,
       metricsPort: typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : undefined,
       async idle() {
         await dispatcher.idle();
@@ -151,7 +157,9 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
         closing ??= (async () => {
           await app.stop().catch(() => {});
           await stopServer(metricsServer);
-          await Promise.race([Promise.all([dispatcher.idle(), approvals.stop()]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+          // No new fires from here; those running finish with the dispatcher's other work.
+          const schedulesStopped = schedules.scheduler.stop();
+          await Promise.race([Promise.all([schedulesStopped, dispatcher.idle(), approvals.stop()]), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await Promise.race([replies?.flush(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await cards.flush();
           await audit.flush();

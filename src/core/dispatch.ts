@@ -35,6 +35,8 @@ export interface Reply {
    * normalized text) may share one posted message.
    */
   shareKey?: string;
+  /** How the invocation ended, as audited (ok, warn, crit, denied, invalid, …): schedules keep it. */
+  outcome?: string;
 }
 
 export type Send = (reply: Reply) => Promise<void>;
@@ -155,7 +157,7 @@ export class Dispatcher {
       this.deps.audit
         .record({ actor: inv.user, channel: inv.channel, command: name, args: auditArgs(inv.text), outcome, ref, detail: { ms: Math.round(seconds * 1000) } })
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
-      send(reply).catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
+      send({ ...reply, outcome }).catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
     ]);
   }
 
