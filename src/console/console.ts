@@ -3,13 +3,19 @@ import type { Env } from '../config/load.ts';
 import { startBot, type Bot } from '../main.ts';
 import { ConsoleTransport } from './transport.ts';
 import type { Logger } from '../core/log.ts';
+import { LOCALES, normalizeLocale, type T } from '../i18n/index.ts';
 
-const HELP = `Type a slash command, e.g. /health or /ops help.
-  :as U123      act as another Slack user
-  :in C123      type in another channel
-  <number>      click the button with that number
-  :help         this text
-  :quit         leave (end of input does the same)`;
+/** The console's own commands: syntax (English, like slash commands) and what each does. */
+const HELP_LINES: Array<[syntax: string, key: string]> = [
+  [':as U123', 'console:help.as'],
+  [':in C123', 'console:help.in'],
+  [':lang zh-CN', 'console:help.lang'],
+  ['<number>', 'console:help.button'],
+  [':help', 'console:help.help'],
+  [':quit', 'console:help.quit'],
+];
+
+const helpText = (t: T) => [t('console:help.intro'), ...HELP_LINES.map(([syntax, key]) => `  ${syntax.padEnd(14)}${t(key)}`)].join('\n');
 
 export interface ConsoleOptions {
   env: Env;
@@ -24,8 +30,11 @@ export interface ConsoleOptions {
   notes?: NodeJS.WritableStream;
 }
 
-const stateText = (bot: Bot, env: Env) =>
-  bot.store.kind === 'pglite' ? `embedded PGlite in ${env.OPSBOT_DATA_DIR || './data'}` : 'PostgreSQL (DATABASE_URL)';
+const stateText = (bot: Bot, env: Env, t: T) =>
+  bot.store.kind === 'pglite' ? t('console:state.pglite', { dir: env.OPSBOT_DATA_DIR || './data' }) : t('console:state.postgres');
+
+/** Slack's form of a locale, as users.info reports it. */
+const slackLocale = (t: T) => (t.locale === 'zh-CN' ? 'zh-CN' : 'en-US');
 
 /**
  * A local Slack: each line becomes the payload Slack would send, delivered through the same Bolt
@@ -34,8 +43,12 @@ const stateText = (bot: Bot, env: Env) =>
 export async function runConsole(opts: ConsoleOptions): Promise<void> {
   const output = opts.output ?? process.stdout;
   const print = (text: string) => void output.write(text.endsWith('\n') ? text : `${text}\n`);
-  const transport = new ConsoleTransport(print);
-  const bot: Bot = await startBot(opts.env, { kind: 'local', receiver: transport.receiver, fetch: transport.fetch }, opts.log);
+  let bot: Bot | undefined;
+  // The console's own words follow :lang (readers.default applies it), else config `locale`.
+  const t = (): T => bot!.readers.default;
+  const transport = new ConsoleTransport(print, t);
+  bot = await startBot(opts.env, { kind: 'local', receiver: transport.receiver, fetch: transport.fetch }, opts.log);
+  transport.userLocale = slackLocale(t());
   let user = opts.user ?? opts.env.OPSBOT_CONSOLE_USER ?? 'U0CONSOLE';
   let channel = opts.channel ?? 'C0CONSOLE';
   const input = opts.input ?? process.stdin;
@@ -48,11 +61,9 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
   // Said on a terminal as the greeting; from a pipe on stderr, so a script's stdout holds only replies.
   const notes = opts.notes ?? process.stderr;
   const note = (text: string) => (interactive ? print(text) : void notes.write(`${text}\n`));
-  note(`opsbot console (config: ${bot.configSource}, state: ${stateText(bot, opts.env)})`);
+  note(t()('console:greeting', { config: bot.configSource, state: stateText(bot, opts.env, t()) }));
   if (opts.reason) note(opts.reason);
-  note(interactive
-    ? 'Type a slash command, e.g. /health; :help for help.'
-    : 'Reading one slash command per line from standard input, e.g. printf \'/health\\n\' | npm start');
+  note(t()(interactive ? 'console:start.interactive' : 'console:start.pipe'));
   prompt();
   if (interactive) rl.prompt();
   try {
@@ -65,14 +76,25 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
         await transport.deliver(viewSubmission(view, user, line));
       } else if (!line || line.startsWith('#')) {
         // skip
-      } else if (line === ':help') print(HELP);
-      else if (/^:as\s+\S+$/.test(line)) user = line.split(/\s+/)[1];
+      } else if (line === ':help') print(helpText(t()));
+      else if (/^:lang(\s+\S+)?$/.test(line)) {
+        const given = line.split(/\s+/)[1];
+        const locale = normalizeLocale(given);
+        if (given === undefined) note(t()('console:lang.current', { locale: t().locale }));
+        else if (!locale) note(t()('console:lang.unknown', { given, options: LOCALES.join(', ') }));
+        else {
+          // Every reader (callers and channels alike) sees this language until the next :lang.
+          bot.readers.override = locale;
+          transport.userLocale = slackLocale(t());
+          note(t()('console:lang.set', { locale }));
+        }
+      } else if (/^:as\s+\S+$/.test(line)) user = line.split(/\s+/)[1];
       else if (/^:in\s+\S+$/.test(line)) channel = line.split(/\s+/)[1];
       else if (/^\d+$/.test(line)) {
         const b = transport.button(Number(line));
-        if (!b) print(`No button [${line}].`);
+        if (!b) print(t()('console:no_button', { n: line }));
         else {
-          if (b.confirm) print(`(confirmed: ${b.confirm})`);
+          if (b.confirm) print(t()('console:confirmed', { text: b.confirm }));
           await transport.deliver(blockAction(b, user, transport.responseUrl(`a${++seq}`)));
         }
       } else if (line.startsWith('/')) {
@@ -80,13 +102,13 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
         const [command, ...rest] = line.split(/\s+/);
         await transport.deliver(slashCommand(command, line.slice(command.length).trim(), user, channel, transport.responseUrl(`c${++seq}`)));
         void rest;
-      } else print(`Not a command: "${line}". Commands start with "/"; :help for help.`);
+      } else print(t()('console:not_a_command', { line }));
       prompt();
       if (interactive) rl.prompt();
     }
     await bot.dispatcher.idle();
     await bot.approvals.idle();
-    if (!interactive && commands === 0) note('opsbot console: end of input, no slash commands were read.');
+    if (!interactive && commands === 0) note(t()('console:no_commands'));
   } finally {
     rl.close();
     await bot.close();

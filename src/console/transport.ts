@@ -1,6 +1,7 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import { renderBlocks, type Button } from './render.ts';
+import type { T } from '../i18n/index.ts';
 
 type Fetch = NonNullable<WebClientOptions['fetch']>;
 
@@ -24,8 +25,11 @@ export class ConsoleTransport {
   private readonly buttons: ClickTarget[] = [];
   /** A modal the app opened; the console's next line answers its first input. */
   pendingModal: { view: Record<string, any> } | undefined;
+  /** What users.info reports as every user's locale when asked (include_locale), in Slack's form. */
+  userLocale = 'en-US';
 
-  constructor(private readonly print: (text: string) => void) {
+  /** `t` is the console's language, for the notes it prints around messages. */
+  constructor(private readonly print: (text: string) => void, private readonly t: () => T) {
     this.receiver = {
       init: (app: App) => void (this.app = app),
       start: async () => {},
@@ -56,11 +60,11 @@ export class ConsoleTransport {
       const file = init?.body instanceof FormData ? init.body.get('file') : init?.body;
       const text = file instanceof Blob ? await file.text() : String(file ?? '');
       const lines = text.split('\n');
-      this.print(`(file attached, ${lines.length} lines; first ${Math.min(lines.length, 30)} shown)\n${lines.slice(0, 30).map((l) => `    ${l}`).join('\n')}\n`);
+      this.print(`${this.t()('console:file_attached', { count: lines.length, shown: Math.min(lines.length, 30) })}\n${lines.slice(0, 30).map((l) => `    ${l}`).join('\n')}\n`);
       return new Response('OK', { status: 200 });
     }
     if (url.startsWith(RESPONSE_PREFIX)) {
-      this.show(args.response_type === 'ephemeral' ? '(only you)' : '', args, 'response');
+      this.show(args.response_type === 'ephemeral' ? this.t()('console:only_you') : '', args, 'response');
       return json({ ok: true });
     }
     const method = url.replace(/^.*\/api\//, '').replace(/\?.*$/, '');
@@ -74,16 +78,16 @@ export class ConsoleTransport {
         return json({ ok: true, channel, ts, message: { ts, text: args.text } });
       }
       case 'chat.update':
-        this.show('(updated)', args, String(args.ts), channel);
+        this.show(this.t()('console:updated'), args, String(args.ts), channel);
         return json({ ok: true, channel, ts: args.ts });
       case 'chat.postEphemeral':
-        this.show('(only you)', args, this.nextTs(), channel);
+        this.show(this.t()('console:only_you'), args, this.nextTs(), channel);
         return json({ ok: true, message_ts: this.nextTs() });
       case 'views.open': {
         const view = (typeof args.view === 'string' ? JSON.parse(args.view) : args.view) as Record<string, any>;
         this.pendingModal = { view };
         const input = (view.blocks ?? []).find((b: { type: string }) => b.type === 'input');
-        this.print(`(dialog) ${view.title?.text ?? ''}: ${input?.label?.text ?? ''}\n  type your answer on the next line\n`);
+        this.print(`${this.t()('console:dialog', { title: view.title?.text ?? '', label: input?.label?.text ?? '' })}\n  ${this.t()('console:dialog_answer')}\n`);
         return json({ ok: true, view: { id: `V${this.nextTs()}`, ...view } });
       }
       case 'files.getUploadURLExternal': {
@@ -97,7 +101,8 @@ export class ConsoleTransport {
       case 'usergroups.users.list':
         return json({ ok: true, users: [] });
       case 'users.info':
-        return json({ ok: true, user: { id: args.user, name: args.user } });
+        // Slack sends the locale only when asked for it.
+        return json({ ok: true, user: { id: args.user, name: args.user, ...(truthy(args.include_locale) ? { locale: this.userLocale } : {}) } });
       default:
         return json({ ok: true });
     }
@@ -115,6 +120,8 @@ export class ConsoleTransport {
     return `${Math.floor(Date.now() / 1000)}.${String(this.ts).padStart(6, '0')}`;
   }
 }
+
+const truthy = (v: unknown) => v === true || v === 'true' || v === '1' || v === 1;
 
 function parseBody(raw: string, type: string): Record<string, unknown> {
   if (!raw) return {};

@@ -1,6 +1,6 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { UserError } from './errors.ts';
-import { msg } from '../i18n/index.ts';
+import { hasKey, msg, type T } from '../i18n/index.ts';
 import type { UsageLine } from './usage.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -121,5 +121,22 @@ function validate(input: Record<string, unknown>, spec: ArgSpec): unknown {
     throw new UserError(msg('core:args.unknown_value', { label, given, options: options.join(', ') }), { usage: spec.usage, hint: guess });
   }
   if (given === undefined) throw new UserError(msg('core:args.missing', { label }), { usage: spec.usage });
-  throw new UserError(msg('core:args.invalid', { label, reason: issue.message }), { usage: spec.usage });
+  // A schema's own message may be a catalog key ("audit:bad_user"): the whole error, with {{label}}.
+  if (hasKey(issue.message)) throw new UserError(msg(issue.message, { label }), { usage: spec.usage });
+  // zod's own reasons ("Too big: expected number to be <=200") come in its locales: the Chinese
+  // one is made now, while the input is at hand, and the reader's is picked when shown.
+  const zh = spec.schema.safeParse(input, { error: z.locales.zhCN().localeError });
+  const reasons = { en: issue.message, 'zh-CN': zh.success ? issue.message : zh.error.issues[0].message };
+  throw new InvalidArgument(label, reasons, spec.usage);
+}
+
+/** An argument zod refused: "Invalid --limit: Too big…", with zod's reason in the reader's language. */
+class InvalidArgument extends UserError {
+  constructor(private readonly label: string, private readonly reasons: Record<T['locale'], string>, usage: readonly UsageLine[]) {
+    super(msg('core:args.invalid', { label, reason: reasons.en }), { usage });
+  }
+
+  override localized(t: T): string {
+    return t('core:args.invalid', { label: this.label, reason: this.reasons[t.locale] });
+  }
 }

@@ -8,7 +8,7 @@ import type { AnyCommand, CommandContext } from './define-command.ts';
 import { InternalError, UserError, errorMessage, newRef } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { RateLimiter, type Limiter } from './rate-limit.ts';
 import type { Rbac } from './rbac.ts';
 import type { Report } from './report.ts';
 import { didYouMean } from './suggest.ts';
@@ -35,6 +35,8 @@ export interface Reply {
    * normalized text) may share one posted message.
    */
   shareKey?: string;
+  /** The reader's language, for what the transport adds around the report (a cut-off note, "asked by"). */
+  t?: T;
   /** How the invocation ended, as audited (ok, warn, crit, denied, invalid, …): schedules keep it. */
   outcome?: string;
 }
@@ -55,6 +57,8 @@ export interface DispatcherDeps {
   queue?: WorkQueue;
   /** Who reads which language; without it everyone reads config `locale`. */
   readers?: Readers;
+  /** The per-user rate limit; the bot shares it across replicas (SharedRateLimiter). Default: this process's memory. */
+  limiter?: Limiter;
 }
 
 /** Flags every destructive command takes; the dispatcher, not the command, acts on them. */
@@ -71,14 +75,14 @@ type Verdict = { ok: true } | { ok: false; reason: Msg };
 /** The one place where policy lives: parsing, roles, channels, rate limit, audit and errors. */
 export class Dispatcher {
   private readonly byName: Map<string, AnyCommand>;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: Limiter;
   private readonly pending = new Set<Promise<void>>();
   readonly readers: Readers;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.byName = new Map(deps.commands.map((c) => [c.name, c]));
     this.readers = deps.readers ?? new Readers(deps.config);
-    this.limiter = new RateLimiter(deps.config.rate_limit.requests_per_minute);
+    this.limiter = deps.limiter ?? new RateLimiter(deps.config.rate_limit.requests_per_minute);
   }
 
   get commands(): AnyCommand[] {
@@ -127,7 +131,7 @@ export class Dispatcher {
       this.deps.audit
         .record({ actor: inv.user, channel: inv.channel, command: name, args: auditArgs(inv.text), outcome: 'busy' })
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
-      this.readers.forUser(inv.user).then((t) => send({ ephemeral: true, report: { title: `/${name}`, status: 'warn', summary: `⏳ ${t('core:busy')}` } }))
+      this.readers.forUser(inv.user).then((t) => send({ ephemeral: true, t, report: { title: `/${name}`, status: 'warn', summary: `⏳ ${t('core:busy')}` } }))
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
     ]);
   }
@@ -162,7 +166,7 @@ export class Dispatcher {
   }
 
   private async execute(name: string, inv: Invocation): Promise<Reply> {
-    const wait = this.deps.config.rate_limit.enabled ? this.limiter.take(inv.user) : 0;
+    const wait = this.deps.config.rate_limit.enabled ? await this.limiter.take(inv.user) : 0;
     if (wait > 0) {
       throw new RateLimited(msg('core:rate_limited', { limit: this.deps.config.rate_limit.requests_per_minute, seconds: Math.ceil(wait / 1000) }));
     }
@@ -203,7 +207,7 @@ export class Dispatcher {
     if (cmd.destructive) return this.destructive(cmd, ctx, inv, parsed.echo);
     if (!cmd.run) throw new InternalError('command_without_run', `/${name} defines no run()`);
     const report = await cmd.run(ctx as CommandContext<never>);
-    return { report, ephemeral: cmd.visibility === 'ephemeral' };
+    return { report, ephemeral: cmd.visibility === 'ephemeral', t };
   }
 
   /** Plan first, against the live system; then a dry-run report, or a request for approval. */
@@ -214,6 +218,7 @@ export class Dispatcher {
     if (dryRun) {
       return {
         ephemeral: true,
+        t: ctx.t,
         report: {
           title: `/${cmd.name} ${argsText}`.trim(),
           status: 'info',
@@ -225,7 +230,7 @@ export class Dispatcher {
     }
     if (!this.deps.approvals) throw new InternalError('approvals_unavailable', 'no approval engine configured');
     const report = await this.deps.approvals.request(cmd, { user: inv.user, channel: inv.channel, argsText, plan, breakGlass });
-    return { report, ephemeral: true };
+    return { report, ephemeral: true, t: ctx.t };
   }
 
   async allowedFor(user: string, channel: string): Promise<AnyCommand[]> {
@@ -235,17 +240,17 @@ export class Dispatcher {
 
   private failure(name: string, inv: Invocation, err: unknown, t: T): { reply: Reply; outcome: string; ref?: string } {
     const title = `/${name}`;
-    if (err instanceof RateLimited) return { outcome: 'rate_limited', reply: { ephemeral: true, report: { title, status: 'warn', summary: t.text(err.text) } } };
-    if (err instanceof Denied) return { outcome: 'denied', reply: { ephemeral: true, report: { title, status: 'crit', summary: `⛔ ${t.text(err.text)}` } } };
+    if (err instanceof RateLimited) return { outcome: 'rate_limited', reply: { ephemeral: true, t, report: { title, status: 'warn', summary: t.text(err.text) } } };
+    if (err instanceof Denied) return { outcome: 'denied', reply: { ephemeral: true, t, report: { title, status: 'crit', summary: `⛔ ${t.text(err.text)}` } } };
     if (err instanceof UserError) {
       const sections = err.usage?.length ? [{ title: t('core:usage.title'), lines: formatUsage(err.usage, t), code: true }] : undefined;
       const text = err.localized(t);
       const summary = err.hint ? `${text} ${t('core:did_you_mean', { hint: err.hint })}` : text;
-      return { outcome: 'invalid', reply: { ephemeral: true, report: { title, status: 'crit', summary, sections } } };
+      return { outcome: 'invalid', reply: { ephemeral: true, t, report: { title, status: 'crit', summary, sections } } };
     }
     const ref = newRef();
     this.deps.log.error({ ref, command: name, user: inv.user, err: err instanceof Error ? { message: err.message, stack: err.stack, code: (err as { code?: unknown }).code } : String(err) }, 'command failed');
-    return { outcome: 'error', ref, reply: { ephemeral: true, report: { title, status: 'crit', summary: t('core:internal_error', { ref }) } } };
+    return { outcome: 'error', ref, reply: { ephemeral: true, t, report: { title, status: 'crit', summary: t('core:internal_error', { ref }) } } };
   }
 }
 

@@ -25,13 +25,13 @@ export function createMetrics() {
     registers: [registry],
   });
   const sources: MetricSources = {};
-  const gauge = (name: string, help: string, read: () => number | undefined) =>
+  const gauge = ({ name, help }: { name: string; help: string }, read: () => number | undefined) =>
     new Gauge({ name, help, registers: [registry], collect() { const v = read(); if (v !== undefined) this.set(v); } });
   // A gauge fed from a running total, so a check run counted anywhere shows here without a dependency on prom-client.
-  gauge('opsbot_health_check_runs_total', '/health check runs started (shared and cached requests do not start one)', () => sources.healthRuns?.());
-  gauge('opsbot_work_queue_active', 'Commands being worked on after their ack', () => sources.queue?.().active);
-  gauge('opsbot_work_queue_waiting', 'Commands acked and waiting for a worker', () => sources.queue?.().queued);
-  gauge('opsbot_audit_backlog', 'Audit rows queued for the next batch insert', () => sources.auditBacklog?.());
+  gauge({ name: 'opsbot_health_check_runs_total', help: '/health check runs started (shared and cached requests do not start one)' }, () => sources.healthRuns?.());
+  gauge({ name: 'opsbot_work_queue_active', help: 'Commands being worked on after their ack' }, () => sources.queue?.().active);
+  gauge({ name: 'opsbot_work_queue_waiting', help: 'Commands acked and waiting for a worker' }, () => sources.queue?.().queued);
+  gauge({ name: 'opsbot_audit_backlog', help: 'Audit rows queued for the next batch insert' }, () => sources.auditBacklog?.());
   return { registry, commands, duration, sources };
 }
 

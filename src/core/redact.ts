@@ -72,6 +72,7 @@ const PEM_MAX = 16 * 1024;
  */
 const PEM_BODY = /(?:(?:\r?\n|\\r?\\n)*(?:(?:Proc-Type|DEK-Info|Comment):[^\r\n\\]*|[A-Za-z0-9+/=]+))*/y;
 const PEM_BODY_FLAT = /(?:[ \t]*[A-Za-z0-9+/=]+)*/y;
+// i18n-exempt: a redaction marker, the same in logs, files and messages in every language (like "xox*-***")
 const PEM_REDACTED = '[private key redacted]';
 
 function redactPem(text: string): string {

@@ -1,7 +1,13 @@
+import { msg, type Msg } from '../i18n/index.ts';
+
 export class TimeoutError extends Error {
+  /** What a reader is shown: `t.text(err.text)` ("timeout after 1.5 s" / "1.5秒后超时"). */
+  readonly text: Msg;
   constructor(readonly ms: number) {
+    // i18n-exempt: the English message is for logs and for matching (targets test /timeout after/); readers see `text`
     super(`timeout after ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}`);
     this.name = 'TimeoutError';
+    this.text = ms >= 1000 ? msg('core:timeout.seconds', { seconds: ms / 1000 }) : msg('core:timeout.ms', { ms });
   }
 }
 

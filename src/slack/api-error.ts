@@ -24,6 +24,7 @@ export function describeSlackCallError(method: string, url: string, err: unknown
   let hint: string;
   if (e?.code === 'slack_webapi_platform_error') {
     reason = e.data?.error ?? errorMessage(err);
+    // i18n-exempt: a start-up diagnostic on the operator's terminal (thrown before any reader exists), like src/config's
     hint = /auth|token|account_inactive|not_allowed/.test(reason) ? 'check SLACK_BOT_TOKEN' : 'see Slack\'s documentation of this error';
   } else if (e?.code === 'slack_webapi_http_error') {
     reason = `HTTP ${e.statusCode}`;

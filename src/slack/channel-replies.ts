@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.ts';
 import { redactDeep, redactText } from '../core/redact.ts';
 import type { Report } from '../core/report.ts';
 import { escapeMrkdwn, renderReport } from './render.ts';
+import { translator, type T } from '../i18n/index.ts';
 
 /** Answers through the command's response_url (Bolt's `respond`): works where the bot cannot post. */
 export type Respond = (message: Record<string, unknown>) => Promise<unknown>;
@@ -34,6 +35,8 @@ interface Group {
   channel: string;
   key?: string;
   report: Report;
+  /** The channel's language (every requester reads the same message). */
+  t: T;
   /** user → their response_url, for answers when the message cannot name them. */
   requesters: Map<string, Respond>;
   /** Requests joined, repeats by one user included. */
@@ -75,19 +78,21 @@ export class ChannelReplies {
   /**
    * Delivers one requester's report. With a `key`, joins the channel's open message for that key
    * or opens one. Resolves once the reply is accepted, not when Slack has it: posting waits its turn.
+   * `t` is the channel's language, for the "asked by" line this class adds.
    */
-  deliver(channel: string, key: string | undefined, user: string, report: Report, respond: Respond): void {
+  deliver(channel: string, key: string | undefined, user: string, report: Report, respond: Respond, t: T = translator('en')): void {
     const id = key === undefined || report.attachment ? undefined : `${channel}\u0000${key}`;
     const open = id === undefined ? undefined : this.groups.get(id);
     if (open && this.joinable(open) && (open.requesters.has(user) || open.requesters.size < this.opts.maxNamed)) {
       open.report = report;
+      open.t = t;
       open.requests++;
       if (!open.requesters.has(user)) open.requesters.set(user, respond);
       if (open.ts) this.scheduleUpdate(open);
       return;
     }
     const group: Group = {
-      channel, key: id, report, requesters: new Map([[user, respond]]), requests: 1, named: 0,
+      channel, key: id, report, t, requesters: new Map([[user, respond]]), requests: 1, named: 0,
       openedAt: Date.now(), closed: false, updating: false, lastUpdate: 0,
     };
     let lane = this.lanes.get(channel);
@@ -168,13 +173,16 @@ export class ChannelReplies {
   }
 
   private render(group: Group): { text: string; blocks: KnownBlock[] } {
-    const message = redactDeep(renderReport(group.report));
+    const { t } = group;
+    const message = redactDeep(renderReport(group.report, t));
     group.named = group.requesters.size;
     if (group.key === undefined && group.requests === 1) return message;
-    const names = [...group.requesters.keys()].map(userMention).join(', ');
-    const repeats = group.requests > group.requesters.size ? ` (${group.requests} requests)` : '';
+    const names = [...group.requesters.keys()].map(userMention);
+    const text = group.requests > group.requesters.size
+      ? t('slack:asked_by_repeats', { names: t.list(names), requests: group.requests })
+      : t('slack:asked_by', { names: t.list(names) });
     // The bot's own mentions (src/core/mention.ts) stay live through escaping; nothing else could.
-    const asked: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`Asked by ${names}${repeats}`) }] };
+    const asked: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(text) }] };
     const blocks = message.blocks.length >= MAX_BLOCKS ? [...message.blocks.slice(0, MAX_BLOCKS - 1), asked] : [...message.blocks, asked];
     return { text: message.text, blocks };
   }
@@ -233,7 +241,7 @@ export class ChannelReplies {
         this.log.error({ err: errorMessage(err), channel: group.channel }, 'reply through response_url failed'));
       return;
     }
-    const plain = redactDeep(renderReport(group.report));
+    const plain = redactDeep(renderReport(group.report, group.t));
     await Promise.all(users.map((u) => group.requesters.get(u)!({ response_type: 'ephemeral', replace_original: false, ...plain }).catch((err: unknown) =>
       this.log.error({ err: errorMessage(err), channel: group.channel, user: u }, 'reply through response_url failed'))));
   }

@@ -18,10 +18,10 @@ const FALLBACK_ERRORS = new Set(['not_in_channel', 'channel_not_found', 'is_arch
 function pacedSender(replies: ChannelReplies, respond: RespondFn, channel: string, user: string) {
   return async (reply: Reply): Promise<void> => {
     if (reply.ephemeral) {
-      await respond({ response_type: 'ephemeral', replace_original: false, ...redactDeep(renderReport(reply.report)) });
+      await respond({ response_type: 'ephemeral', replace_original: false, ...redactDeep(renderReport(reply.report, reply.t)) });
       return;
     }
-    replies.deliver(channel, reply.shareKey, user, reply.report, respond as (m: Record<string, unknown>) => Promise<unknown>);
+    replies.deliver(channel, reply.shareKey, user, reply.report, respond as (m: Record<string, unknown>) => Promise<unknown>, reply.t);
   };
 }
 
@@ -29,7 +29,7 @@ function pacedSender(replies: ChannelReplies, respond: RespondFn, channel: strin
 function sender(client: WebClient, respond: RespondFn, channel: string, log: Logger) {
   return async (reply: Reply): Promise<void> => {
     // Every posted text goes through redaction, whatever produced it.
-    const message = redactDeep(renderReport(reply.report));
+    const message = redactDeep(renderReport(reply.report, reply.t));
     if (reply.ephemeral) {
       await respond({ response_type: 'ephemeral', replace_original: false, ...message });
       return;

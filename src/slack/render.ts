@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { plainMentions, renderMentions, type MentionKind } from '../core/mention.ts';
 import { redactText } from '../core/redact.ts';
 import { STATUS_ICON, type Action, type Report } from '../core/report.ts';
+import { translator, type T } from '../i18n/index.ts';
 
 // Slack's limits: 3000 characters per section text, 50 blocks per message.
 const MAX_TEXT = 2900;
@@ -88,8 +89,11 @@ function redactReport(r: Report): Report {
   };
 }
 
-/** A Report as Block Kit plus the plain-text fallback Slack shows in notifications. */
-export function renderReport(original: Report): { text: string; blocks: KnownBlock[] } {
+/**
+ * A Report as Block Kit plus the plain-text fallback Slack shows in notifications. `t` is the
+ * reader's language, for the note the renderer itself adds when the output is cut.
+ */
+export function renderReport(original: Report, t: T = translator('en')): { text: string; blocks: KnownBlock[] } {
   const report = redactReport(original);
   const blocks: KnownBlock[] = [];
   const heading = `*${escapeMrkdwn(report.title)}*${report.summary ? `  ${escapeMrkdwn(report.summary)}` : ''}`;
@@ -119,7 +123,7 @@ export function renderReport(original: Report): { text: string; blocks: KnownBlo
   if (report.actions?.length) blocks.push(actionsBlock(report.actions));
   if (report.footer) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cut(escapeMrkdwn(report.footer), MAX_TEXT) }] });
   if (blocks.length > MAX_BLOCKS) {
-    blocks.splice(MAX_BLOCKS - 1, blocks.length, { type: 'context', elements: [{ type: 'mrkdwn', text: '… output cut to fit one message' }] });
+    blocks.splice(MAX_BLOCKS - 1, blocks.length, { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`… ${t('slack:output_cut')}`) }] });
   }
   return { text: fallback(report), blocks };
 }

@@ -51,6 +51,7 @@ function wasmBaselineOnly(): void {
  * peak happens in a short-lived child process instead, so the bot starts at the size it keeps.
  */
 async function initDataDir(dataDir: string): Promise<void> {
+  // i18n-exempt: JavaScript run by a child process, not text
   const script = `const [url, dir] = process.argv.slice(1);
 const { PGlite } = await import(url);
 const db = await PGlite.create(dir);

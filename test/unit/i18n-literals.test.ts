@@ -7,6 +7,8 @@
  * - SQL and shell commands sent to the system, which are not prose;
  * - src/config/ and src/cli.ts: the operator's start-up diagnostics on the terminal, before any
  *   language is configured (the config being read is where the language is set);
+ * - prom-client's `help` fields (in files that import prom-client): Prometheus HELP text, read by
+ *   whoever runs the monitoring, in /metrics, not by Slack users, and one text for every scrape;
  * - a line marked `// i18n-exempt: <reason>` (the reason is required), e.g. a server's own keyword.
  *
  * `node --test test/unit/i18n-literals.test.ts` lists every offender as file:line.
@@ -71,6 +73,7 @@ function offenders(file: string): Offender[] {
   const code = readFileSync(file, 'utf8');
   const lines = code.split('\n');
   const source = ts.createSourceFile(file, code, ts.ScriptTarget.ES2022, true);
+  const prometheus = /from 'prom-client'/.test(code);
   const out: Offender[] = [];
   const visit = (node: ts.Node) => {
     const text = literalText(node);
@@ -78,7 +81,8 @@ function offenders(file: string): Offender[] {
       const field = fieldName(node);
       const prose = PROSE.test(text) && !SQL.test(text);
       const visibleField = field !== undefined && VISIBLE_FIELDS.has(field) && /[A-Za-z]{2,}/.test(text) && !/^[a-z]+:[\w.-]+$/.test(text);
-      if ((prose || visibleField) && !exemptContext(node)) {
+      const metricHelp = prometheus && field === 'help';
+      if ((prose || visibleField) && !metricHelp && !exemptContext(node)) {
         const line = source.getLineAndCharacterOfPosition(node.getStart()).line;
         const marked = [lines[line], lines[line - 1] ?? ''].some((l) => /\/\/ i18n-exempt: \S/.test(l));
         if (!marked) out.push({ where: `${file}:${line + 1}`, text: text.slice(0, 80) });
