@@ -4,11 +4,11 @@ import { defineCommand } from '../src/core/define-command.ts';
 
 export default defineCommand({
   name: 'approvals',
-  summary: 'Pending approval requests you can approve, deny or cancel',
+  summary: 'approvals:summary',
   usage: ['/approvals'],
   args: z.object({}),
   visibility: 'ephemeral',
   async run(ctx) {
-    return approvalList(await ctx.actionableApprovals(), ctx.user);
+    return approvalList(await ctx.actionableApprovals(), ctx.user, ctx.t);
   },
 });

@@ -1,26 +1,42 @@
 import { z } from 'zod';
-import { formatDuration } from '../src/config/duration.ts';
 import type { Config } from '../src/config/schema.ts';
 import { defineCommand, type ExecContext } from '../src/core/define-command.ts';
 import { UserError } from '../src/core/errors.ts';
 import type { Plan } from '../src/approvals/plan.ts';
+import { msg, type T } from '../src/i18n/index.ts';
 import type { ContainerInfo, DockerExecutor, Targets } from '../src/targets/types.ts';
+
+const NAME = 'restart';
 
 const services = (config: Config) => Object.keys(config.services).filter((s) => config.services[s].docker && config.services[s].container);
 
 function dockerFor(targets: Targets, name: string): DockerExecutor {
   const docker = targets.docker.get(name);
-  if (!docker) throw new UserError(`Docker target "${name}" is not configured (targets.docker).`);
+  if (!docker) throw new UserError(msg('restart:errors.docker_unconfigured', { name }));
   return docker;
 }
 
-const up = (c: ContainerInfo) => (c.state === 'running' && c.startedAt ? `up ${formatDuration(Date.now() - c.startedAt.getTime())}` : c.state);
-const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : 'never');
+/**
+ * Docker's start time, in the configured zone with its offset, as one ISO 8601 token
+ * ("2026-12-02T09:00:00+08:00") so that before → after reads as a pair.
+ */
+const iso = (t: T, d: Date | null | undefined) => (d ? t.time(d).replace(' ', 'T').replace(' UTC', '') : t('restart:result.never'));
+
+/**
+ * The plan's one line, as a Msg: the plan is stored and hashed, and each reader (the channel's
+ * card, the requester's dry run) renders it in their own language.
+ */
+function planSummary(c: ContainerInfo, docker: string) {
+  const common = { name: c.name, image: c.image, count: c.restartCount, docker };
+  return c.state === 'running' && c.startedAt
+    ? msg('restart:plan.summary_up', { ...common, upMs: Date.now() - c.startedAt.getTime() })
+    : msg('restart:plan.summary_state', { ...common, state: c.state });
+}
 
 export default defineCommand({
-  name: 'restart',
-  summary: "Restart a service's container (manual §4.1), after approval",
-  usage: ['/restart <service> [--dry-run]', '/restart <service> --break-glass "reason"   (when allowed: runs at once, flagged for review)'],
+  name: NAME,
+  summary: 'restart:summary',
+  usage: ['/restart <service> [--dry-run]', { syntax: '/restart <service> --break-glass "reason"', note: 'restart:usage.break_glass' }],
   positionals: ['service'],
   destructive: true,
   args: (config) => {
@@ -31,55 +47,64 @@ export default defineCommand({
   async plan(ctx): Promise<Plan> {
     const svc = ctx.config.services[ctx.args.service];
     if (!svc?.docker || !svc.container) {
-      throw new UserError(`No service "${ctx.args.service}" with a container is configured (services: in config).`, { usage: this.usage });
+      throw new UserError(msg('restart:errors.no_service', { service: ctx.args.service }), { usage: this.usage });
     }
     const docker = dockerFor(ctx.targets, svc.docker);
     const c = await docker.inspect(svc.container);
-    if (!c) throw new UserError(`Container ${svc.container} of service ${ctx.args.service} does not exist on docker:${svc.docker}.`);
+    if (!c) throw new UserError(msg('restart:errors.no_container', { container: svc.container, service: ctx.args.service, docker: svc.docker }));
+    const stopTimeoutSec = Math.round(svc.stop_timeout / 1000);
     return {
-      summary: `restart container ${c.name} (image ${c.image}, ${up(c)}, ${c.restartCount} restarts) on docker:${svc.docker}`,
+      summary: planSummary(c, svc.docker),
       steps: [
-        `docker restart -t ${Math.round(svc.stop_timeout / 1000)} ${c.name}`,
-        `wait until it is running${c.health ? ' and healthy' : ''}, at most ${formatDuration(svc.ready_timeout)}`,
+        // i18n-exempt: the shell command that runs, the same in every language
+        `docker restart -t ${stopTimeoutSec} ${c.name}`,
+        msg(c.health ? 'restart:plan.wait_healthy' : 'restart:plan.wait_running', { ms: svc.ready_timeout }),
       ],
       risk: 'medium',
-      riskNote: `${ctx.args.service} is unavailable while it restarts`,
-      target: { docker: svc.docker, containerId: c.id, containerName: c.name, stopTimeoutSec: Math.round(svc.stop_timeout / 1000), readyTimeoutMs: svc.ready_timeout },
+      riskNote: msg('restart:plan.risk_note', { service: ctx.args.service }),
+      target: { docker: svc.docker, containerId: c.id, containerName: c.name, stopTimeoutSec, readyTimeoutMs: svc.ready_timeout },
     };
   },
 
   /** The container must be the very one that was approved: same name, same id. */
   async precheck(ctx: ExecContext, plan: Plan) {
     const docker = dockerFor(ctx.targets, String(plan.target.docker));
-    const now = await docker.inspect(String(plan.target.containerName));
-    if (!now) return `container ${plan.target.containerName} no longer exists`;
-    if (now.id !== plan.target.containerId) return `container ${plan.target.containerName} was recreated (id ${String(plan.target.containerId).slice(0, 12)} → ${now.id.slice(0, 12)})`;
+    const name = String(plan.target.containerName);
+    const now = await docker.inspect(name);
+    if (!now) return msg('restart:precheck.gone', { name });
+    if (now.id !== plan.target.containerId) return msg('restart:precheck.recreated', { name, before: String(plan.target.containerId).slice(0, 12), after: now.id.slice(0, 12) });
     return undefined;
   },
 
   async execute(ctx: ExecContext, plan: Plan) {
+    const { t } = ctx;
     const docker = dockerFor(ctx.targets, String(plan.target.docker));
     const id = String(plan.target.containerId);
     const before = await docker.inspect(id);
-    if (!before) throw new UserError(`container ${plan.target.containerName} disappeared before the restart`);
-    await ctx.progress(`restarting ${before.name}…`);
+    if (!before) throw new UserError(msg('restart:errors.disappeared', { name: plan.target.containerName }));
+    await ctx.progress(t('restart:progress.restarting', { name: before.name }));
     const started = Date.now();
     await docker.restart(id, { stopTimeoutSec: Number(plan.target.stopTimeoutSec) });
-    await ctx.progress(`waiting for ${before.name} to be ${before.health ? 'healthy' : 'running'}…`);
+    await ctx.progress(t(before.health ? 'restart:progress.waiting_healthy' : 'restart:progress.waiting_running', { name: before.name }));
     const { ready, info } = await docker.waitReady(id, { deadlineMs: Number(plan.target.readyTimeoutMs), startedAfter: before.startedAt ?? undefined });
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const seconds = t.number((Date.now() - started) / 1000, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
     const after = info ?? before;
+    const health = (c: ContainerInfo) => c.health ?? t('restart:result.no_healthcheck');
+    let summary: string;
+    if (ready) summary = t(after.health ? 'restart:result.healthy' : 'restart:result.running', { seconds });
+    else if (after.health) summary = t('restart:result.not_ready_health', { seconds, state: after.state, health: after.health });
+    else summary = t('restart:result.not_ready', { seconds, state: after.state });
     return {
-      title: `/restart ${before.name}`,
+      title: `/${NAME} ${before.name}`,
       status: ready ? 'ok' : 'crit',
-      summary: ready ? `${after.health ? 'healthy' : 'running'} in ${secs} s` : `not ready after ${secs} s (state ${after.state}${after.health ? `, ${after.health}` : ''})`,
+      summary,
       sections: [{
-        title: 'Before → after',
+        title: t('restart:result.before_after'),
         lines: [
-          `started at: ${iso(before.startedAt)} → ${iso(after.startedAt)}`,
-          `state: ${before.state} → ${after.state}`,
-          `health: ${before.health ?? 'no healthcheck'} → ${after.health ?? 'no healthcheck'}`,
-          `restart count: ${before.restartCount} → ${after.restartCount}`,
+          t('restart:result.started_at', { before: iso(t, before.startedAt), after: iso(t, after.startedAt) }),
+          t('restart:result.state', { before: before.state, after: after.state }),
+          t('restart:result.health', { before: health(before), after: health(after) }),
+          t('restart:result.restart_count', { before: before.restartCount, after: after.restartCount }),
         ],
       }],
     };

@@ -100,7 +100,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     const readers = new Readers(config, async (user) => (await app.client.users.info({ user, include_locale: true })).user?.locale, log);
     const rbac = new Rbac(config, async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], log);
     const cards = new SlackCards(app.client);
-    const approvals = new ApprovalEngine({ store: new ApprovalStore(store), config, rbac, cards, commands: allCommands, targets, log });
+    const approvals = new ApprovalEngine({ store: new ApprovalStore(store), config, rbac, cards, commands: allCommands, targets, log, readers });
     const storm = config.storm;
     const audit = new AuditLog(store, storm.audit_batch.enabled
       ? {

@@ -1,61 +1,74 @@
-import { formatDuration } from '../config/duration.ts';
 import type { ApprovalRequest } from './store.ts';
 import { userMention } from '../core/mention.ts';
 import type { Action, Report, Status } from '../core/report.ts';
+import { logT, type T } from '../i18n/index.ts';
 
-const who = (u: string | null | undefined) => (u ? userMention(u) : 'someone');
+const who = (t: T, u: string | null | undefined) => (u ? userMention(u) : t('approvals:card.someone'));
 
-function stateLine(r: ApprovalRequest, progress?: string): { status: Status; text: string } {
-  const by = r.approvers.length ? r.approvers.map(who).join(', ') : who(r.decided_by);
+function stateLine(r: ApprovalRequest, t: T, progress?: string): { status: Status; text: string } {
+  const by = r.approvers.length ? r.approvers.map((u) => who(t, u)).join(t('approvals:card.name_separator')) : who(t, r.decided_by);
+  // Results are stored as text in the card channel's language (the runner wrote them with its t).
+  const result = r.result?.summary;
   switch (r.state) {
     case 'pending':
-      return { status: 'info', text: `⏳ Waiting for approval: ${r.approvers.length} of ${r.approvals_needed}` };
+      return { status: 'info', text: t('approvals:card.pending', { done: r.approvers.length, needed: r.approvals_needed }) };
     case 'approved':
-      return { status: 'info', text: `👍 Approved by ${by}` };
+      return { status: 'info', text: t('approvals:card.approved', { by }) };
     case 'running':
-      return { status: 'info', text: `🔄 Running${progress ? `: ${progress}` : '…'} (approved by ${by})` };
+      return { status: 'info', text: progress ? t('approvals:card.running_step', { step: progress, by }) : t('approvals:card.running', { by }) };
     case 'succeeded':
-      return { status: 'ok', text: `✅ Done${r.result?.summary ? `: ${r.result.summary}` : ''} (approved by ${by})` };
+      return { status: 'ok', text: result ? t('approvals:card.succeeded_result', { result, by }) : t('approvals:card.succeeded', { by }) };
     case 'failed':
-      return { status: 'crit', text: `❌ Failed${r.result?.summary ? `: ${r.result.summary}` : ''}` };
+      return { status: 'crit', text: result ? t('approvals:card.failed_result', { result }) : t('approvals:card.failed') };
     case 'denied':
-      return { status: 'crit', text: `⛔ Denied by ${who(r.decided_by)}${r.reason ? `: ${r.reason}` : ''}` };
+      return { status: 'crit', text: r.reason ? t('approvals:card.denied_reason', { by: who(t, r.decided_by), reason: r.reason }) : t('approvals:card.denied', { by: who(t, r.decided_by) }) };
     case 'cancelled':
-      return { status: 'info', text: `🚫 Cancelled by the requester` };
+      return { status: 'info', text: t('approvals:card.cancelled') };
     case 'expired':
-      return { status: 'warn', text: `⌛ Expired: nobody approved it within ${formatDuration(new Date(r.expires_at).getTime() - new Date(r.created_at).getTime())}` };
+      return { status: 'warn', text: t('approvals:card.expired', { ttl: t.duration(new Date(r.expires_at).getTime() - new Date(r.created_at).getTime()) }) };
     case 'interrupted':
       // With a result, the runner itself reported what happened after losing its lease.
-      return r.result?.summary
-        ? { status: 'crit', text: `⚠️ Interrupted: ${r.result.summary}. Check the target before trying again.` }
-        : { status: 'crit', text: '⚠️ Interrupted: the bot stopped while this was running. It was not re-run; check the target before trying again.' };
+      return result ? { status: 'crit', text: t('approvals:card.interrupted_result', { result }) } : { status: 'crit', text: t('approvals:card.interrupted') };
   }
 }
 
-const utc = (d: Date) => `${new Date(d).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-
-/** The approval card: who asked, the exact plan, the risk, who must approve, and its state. */
-export function approvalCard(r: ApprovalRequest, progress?: string): Report {
-  const { status, text } = stateLine(r, progress);
+/**
+ * The approval card: who asked, the exact plan, the risk, who must approve, and its state, in the
+ * language of the channel it is posted in (`t`). Plans stored before the catalogs hold plain
+ * strings; `t.text` shows those as they are.
+ */
+export function approvalCard(r: ApprovalRequest, t: T = logT(), progress?: string): Report {
+  const { status, text } = stateLine(r, t, progress);
   const pending = r.state === 'pending';
+  const summary = t.text(r.plan.summary);
   const actions: Action[] = pending
     ? [
-        { id: 'approval.approve', label: 'Approve', value: r.id, style: 'primary', confirm: { title: 'Approve?', text: `This will ${r.plan.summary}.`, confirm: 'Approve', deny: 'Back' } },
-        { id: 'approval.deny', label: 'Deny', value: r.id, style: 'danger', confirm: { title: 'Deny?', text: 'You will be asked for a reason.', confirm: 'Deny', deny: 'Back' } },
-        { id: 'approval.cancel', label: 'Cancel (requester)', value: r.id },
+        {
+          id: 'approval.approve', label: t('approvals:button.approve'), value: r.id, style: 'primary',
+          confirm: { title: t('approvals:confirm.approve_title'), text: t('approvals:confirm.approve_text', { plan: summary }), confirm: t('approvals:button.approve'), deny: t('approvals:button.back') },
+        },
+        {
+          id: 'approval.deny', label: t('approvals:button.deny'), value: r.id, style: 'danger',
+          confirm: { title: t('approvals:confirm.deny_title'), text: t('approvals:confirm.deny_text'), confirm: t('approvals:button.deny'), deny: t('approvals:button.back') },
+        },
+        { id: 'approval.cancel', label: t('approvals:button.cancel'), value: r.id },
       ]
     : [];
-  const sections = [{ title: 'Plan', lines: [r.plan.summary, ...r.plan.steps.map((s, i) => `${i + 1}. ${s}`)] }];
-  if (r.result?.lines?.length) sections.push({ title: 'Result', lines: r.result.lines });
+  const sections = [{ title: t('approvals:card.plan'), lines: [summary, ...r.plan.steps.map((s, i) => `${i + 1}. ${t.text(s)}`)] }];
+  if (r.result?.lines?.length) sections.push({ title: t('approvals:card.result'), lines: r.result.lines });
+  const risk = t(`approvals:risk.${r.plan.risk}`);
   return {
-    title: `${r.break_glass ? '🚨 BREAK-GLASS ' : ''}/${r.command} ${r.args_text}`.trim() + ` (${r.id})`,
+    title: `${r.break_glass ? `${t('approvals:card.break_glass_prefix')} ` : ''}/${r.command} ${r.args_text}`.trim() + ` (${r.id})`,
     status,
     summary: text,
     fields: [
-      { label: 'Requested by', value: who(r.requester) },
-      { label: 'Risk', value: `${r.plan.risk}${r.plan.riskNote ? `: ${r.plan.riskNote}` : ''}` },
-      { label: 'Approvers', value: r.break_glass ? `none (break-glass: ${r.break_glass})` : `${r.approvals_needed} distinct, role ${r.approver_roles.join(' or ')}` },
-      { label: pending ? 'Expires' : 'Requested', value: pending ? utc(r.expires_at) : utc(r.created_at) },
+      { label: t('approvals:card.requested_by'), value: who(t, r.requester) },
+      { label: t('approvals:card.risk'), value: r.plan.riskNote ? t('approvals:card.risk_with_note', { risk, note: t.text(r.plan.riskNote) }) : risk },
+      {
+        label: t('approvals:card.approvers'),
+        value: r.break_glass ? t('approvals:card.approvers_break_glass', { reason: r.break_glass }) : t('approvals:card.approvers_rule', { n: r.approvals_needed, roles: r.approver_roles }),
+      },
+      { label: pending ? t('approvals:card.expires') : t('approvals:card.requested'), value: t.time(pending ? r.expires_at : r.created_at) },
     ],
     sections,
     actions,

@@ -12,6 +12,8 @@ import type { Rbac } from '../core/rbac.ts';
 import { redactText } from '../core/redact.ts';
 import type { Report } from '../core/report.ts';
 import { channelMention, userMention } from '../core/mention.ts';
+import { msg, type T } from '../i18n/index.ts';
+import { Readers } from '../i18n/readers.ts';
 
 /** Where cards live. The Slack implementation coalesces updates to one a second per card. */
 export interface CardSink {
@@ -27,6 +29,8 @@ export interface ApprovalDeps {
   commands: AnyCommand[];
   targets: Targets;
   log: Logger;
+  /** Whose language each text is in: cards follow their channel, click replies the clicker. */
+  readers?: Readers;
 }
 
 /**
@@ -41,9 +45,11 @@ export class ApprovalEngine {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private readonly commands: Map<string, AnyCommand>;
+  readonly readers: Readers;
 
   constructor(private readonly deps: ApprovalDeps) {
     this.commands = new Map(deps.commands.map((c) => [c.name, c]));
+    this.readers = deps.readers ?? new Readers(deps.config);
   }
 
   private get settings() {
@@ -64,58 +70,64 @@ export class ApprovalEngine {
       rule: rule.name, approver_roles: rule.approvers, approvals_needed: rule.count, ttlMs: this.settings.ttl, breakGlass: p.breakGlass,
     });
     const cardChannel = this.deps.config.channels.approvals?.id ?? p.channel;
-    const card = await this.deps.cards.post(cardChannel, approvalCard(req));
+    const card = await this.deps.cards.post(cardChannel, approvalCard(req, this.readers.forChannel(cardChannel)));
     await this.deps.store.setCard(req.id, card.channel, card.ts);
     req = { ...req, card_channel: card.channel, card_ts: card.ts };
+    // The card is the channel's; this reply is the requester's alone, in their language.
+    const t = await this.readers.forUser(p.user);
     if (p.breakGlass !== undefined) {
       const approved = await this.deps.store.approveBreakGlass(req.id, p.user, this.settings.lease);
       if (approved) this.track(this.execute(approved));
-      return { title: `/${cmd.name}`, status: 'warn', summary: `🚨 Break-glass: running now without approval (${req.id}). It is flagged for review in ${channelMention(card.channel)}.` };
+      return { title: `/${cmd.name}`, status: 'warn', summary: t('approvals:break_glass.running', { id: req.id, channel: channelMention(card.channel) }) };
     }
-    const where = card.channel === p.channel ? 'below' : `in ${channelMention(card.channel)}`;
-    return { title: `/${cmd.name}`, status: 'info', summary: `Approval requested (${req.id}): the card is ${where}. It expires at ${new Date(req.expires_at).toISOString().slice(11, 16)} UTC.` };
+    const at = new Date(req.expires_at);
+    const summary = card.channel === p.channel
+      ? t('approvals:requested.below', { id: req.id, at })
+      : t('approvals:requested.elsewhere', { id: req.id, channel: channelMention(card.channel), at });
+    return { title: `/${cmd.name}`, status: 'info', summary };
   }
 
   private async checkBreakGlass(cmd: AnyCommand, user: string, reason: string): Promise<void> {
     const bg = this.settings.break_glass;
-    if (!bg.enabled) throw new UserError('Break-glass is not enabled in this workspace (approvals.break_glass.enabled).');
-    if (reason.trim().length < 5) throw new UserError('--break-glass needs a reason, e.g. --break-glass "site down, approvers unreachable".');
+    if (!bg.enabled) throw new UserError(msg('approvals:break_glass.disabled'));
+    if (reason.trim().length < 5) throw new UserError(msg('approvals:break_glass.reason_needed'));
     const roles = await this.deps.rbac.rolesOf(user);
-    if (bg.roles.length && !bg.roles.some((r) => roles.has(r))) throw new UserError(`Break-glass for /${cmd.name} needs the role ${bg.roles.join(' or ')}.`);
+    if (bg.roles.length && !bg.roles.some((r) => roles.has(r))) throw new UserError(msg('approvals:break_glass.role', { command: cmd.name, roles: bg.roles }));
   }
 
   /** An Approve click. Returns what the clicker should be told (privately). */
   async approve(id: string, user: string): Promise<string> {
-    const req = await this.deps.store.get(id);
-    if (!req) return `Request ${id} does not exist.`;
-    if (req.state !== 'pending') return `Request ${id} is already ${req.state}; nothing was done.`;
-    if (req.requester === user) return `You cannot approve your own request. Someone with the role ${req.approver_roles.join(' or ')} must approve it.`;
+    const [req, t] = await Promise.all([this.deps.store.get(id), this.readers.forUser(user)]);
+    if (!req) return t('approvals:reply.missing', { id });
+    if (req.state !== 'pending') return closed(t, id, req.state);
+    if (req.requester === user) return t('approvals:reply.own', { roles: req.approver_roles });
     const roles = await this.deps.rbac.rolesOf(user);
-    if (!req.approver_roles.some((r) => roles.has(r))) return `Approving /${req.command} needs the role ${req.approver_roles.join(' or ')}.`;
+    if (!req.approver_roles.some((r) => roles.has(r))) return t('approvals:reply.approve_role', { command: req.command, roles: req.approver_roles });
     // Everything above was a quick refusal on a plain read; the vote itself re-checks state,
     // expiry (by the database's clock) and the requester under a row lock.
     const vote = await this.deps.store.vote(id, user, this.settings.lease);
-    if (vote.outcome === 'missing') return `Request ${id} does not exist.`;
+    if (vote.outcome === 'missing') return t('approvals:reply.missing', { id });
     const request = vote.request;
     const left = request.approvals_needed - request.approvers.length;
+    const line = `/${request.command} ${request.args_text}`.trim();
     switch (vote.outcome) {
       case 'expired':
         await this.sweep();
-        return `Request ${id} has expired; nothing was done. Ask again with /${request.command} ${request.args_text}.`;
+        return t('approvals:reply.expired', { id, line });
       case 'closed':
-        return `Request ${id} is already ${request.state}; nothing was done.`;
+        return closed(t, id, request.state);
       case 'own':
-        return `You cannot approve your own request. Someone with the role ${request.approver_roles.join(' or ')} must approve it.`;
+        return t('approvals:reply.own', { roles: request.approver_roles });
       case 'approved':
         // The run starts first; card updates never hold an action (Slack may be rate limiting).
         this.track(this.execute(request));
         void this.refresh(request);
-        return `Approved. Running /${request.command} ${request.args_text} now.`;
+        return t('approvals:reply.approved', { line });
       case 'counted':
         void this.refresh(request);
-        return `Approval recorded; ${left} more needed from a different approver.`;
+        return t('approvals:reply.counted', { n: left });
       case 'repeat':
-        return `You have already approved this; ${left} more needed from a different approver.`;
+        return t('approvals:reply.repeat', { n: left });
     }
   }
 
@@ -124,34 +136,37 @@ export class ApprovalEngine {
    * nobody writes a reason only to be refused. Undefined when they may.
    */
   async denyRefusal(id: string, user: string): Promise<string | undefined> {
-    const req = await this.deps.store.get(id);
-    if (!req) return `Request ${id} does not exist.`;
-    if (req.state !== 'pending') return `Request ${id} is already ${req.state}; nothing was done.`;
+    const [req, t] = await Promise.all([this.deps.store.get(id), this.readers.forUser(user)]);
+    if (!req) return t('approvals:reply.missing', { id });
+    if (req.state !== 'pending') return closed(t, id, req.state);
     const roles = await this.deps.rbac.rolesOf(user);
-    if (!req.approver_roles.some((r) => roles.has(r))) return `Denying /${req.command} needs the role ${req.approver_roles.join(' or ')}.`;
+    if (!req.approver_roles.some((r) => roles.has(r))) return t('approvals:reply.deny_role', { command: req.command, roles: req.approver_roles });
     return undefined;
   }
 
   async deny(id: string, user: string, reason: string): Promise<string> {
     const refusal = await this.denyRefusal(id, user);
     if (refusal) return refusal;
-    const denied = await this.deps.store.deny(id, user, reason.trim() || 'no reason given');
+    const t = await this.readers.forUser(user);
+    const req = await this.deps.store.get(id);
+    // The reason is shown on the card, so a missing one is said in the card's language.
+    const denied = await this.deps.store.deny(id, user, reason.trim() || this.cardT(req)('approvals:reply.no_reason'));
     if (!denied) {
       const now = await this.deps.store.get(id);
-      return `Request ${id} is already ${now?.state === 'pending' ? 'expired' : now?.state ?? 'gone'}; nothing was done.`;
+      return closed(t, id, now?.state === 'pending' ? 'expired' : now?.state ?? 'gone');
     }
     void this.refresh(denied);
-    return `Denied ${id}.`;
+    return t('approvals:reply.denied', { id });
   }
 
   async cancel(id: string, user: string): Promise<string> {
-    const req = await this.deps.store.get(id);
-    if (!req) return `Request ${id} does not exist.`;
-    if (req.requester !== user) return `Only the requester (${userMention(req.requester)}) can cancel ${id}.`;
+    const [req, t] = await Promise.all([this.deps.store.get(id), this.readers.forUser(user)]);
+    if (!req) return t('approvals:reply.missing', { id });
+    if (req.requester !== user) return t('approvals:reply.cancel_not_requester', { requester: userMention(req.requester), id });
     const cancelled = await this.deps.store.cancel(id, user);
-    if (!cancelled) return `Request ${id} is already ${req.state}; nothing was done.`;
+    if (!cancelled) return closed(t, id, req.state);
     void this.refresh(cancelled);
-    return `Cancelled ${id}.`;
+    return t('approvals:reply.cancelled', { id });
   }
 
   /** Pending requests this user may act on: approve (holds a role, not the requester) or cancel (own). */
@@ -178,6 +193,8 @@ export class ApprovalEngine {
     });
     if (!req) return; // someone else claimed it, or it was interrupted
     const lease = new Lease(store, req.id, this.runnerId, this.settings.lease, log);
+    // Progress and results are shown on the card, so they are written in its channel's language.
+    const t = this.cardT(req);
     const steps: string[] = [];
     let outcome: 'succeeded' | 'failed' = 'failed';
     let result: ApprovalRequest['result'];
@@ -185,7 +202,7 @@ export class ApprovalEngine {
       void this.refresh(req);
       const cmd = this.commands.get(req.command);
       const ctx: ExecContext = {
-        requestId: req.id, requester: req.requester, config: this.deps.config, targets: this.deps.targets, log: log.child({ request: req.id }),
+        requestId: req.id, requester: req.requester, t, config: this.deps.config, targets: this.deps.targets, log: log.child({ request: req.id }),
         signal: lease.signal,
         // A step boundary: the runner stops here once its lease is gone. The card update is best
         // effort and never waited for, so a rate-limited Slack cannot hold the action up.
@@ -195,13 +212,13 @@ export class ApprovalEngine {
           void this.refresh({ ...req, state: 'running' }, text);
         },
       };
-      if (!cmd?.execute) result = { summary: `/${req.command} cannot be executed by this version of the bot; nothing ran.` };
-      else if (hashPlan(req.plan) !== req.plan_hash) result = { summary: 'the stored plan does not match its hash; nothing ran.' };
+      if (!cmd?.execute) result = { summary: t('approvals:result.unknown_command', { command: req.command }) };
+      else if (hashPlan(req.plan) !== req.plan_hash) result = { summary: t('approvals:result.hash_mismatch') };
       else {
         const why = await cmd.precheck?.(ctx, req.plan);
-        if (why) result = { summary: `precondition failed: ${why}; nothing ran.` };
+        if (why) result = { summary: t('approvals:result.precondition', { why: t.text(why) }) };
         else {
-          lease.check('the first step');
+          lease.check(t('approvals:lease.first_step'));
           const report = await cmd.execute(ctx, req.plan);
           outcome = report.status === 'crit' ? 'failed' : 'succeeded';
           result = { summary: report.summary, status: report.status, lines: (report.sections ?? []).flatMap((s) => s.lines) };
@@ -209,19 +226,19 @@ export class ApprovalEngine {
       }
     } catch (err) {
       if (!(err instanceof LeaseLostError)) log.error({ id: req.id, err: errorMessage(err) }, 'approved action failed');
-      result = { summary: redactText(errorMessage(err)) };
+      result = { summary: redactText(err instanceof UserError ? err.localized(t) : errorMessage(err)) };
     } finally {
       lease.stop();
     }
     if (lease.lost) {
-      const done = await store.recordAfterLostLease(req.id, this.runnerId, lostLeaseResult(steps, result, lease.lostBefore));
+      const done = await store.recordAfterLostLease(req.id, this.runnerId, lostLeaseResult(steps, result, lease.lostBefore, t));
       await this.refresh(done ?? (await store.get(req.id)) ?? req);
       return;
     }
     const done = await store.finish(req.id, this.runnerId, outcome, result);
     if (!done) {
       // Marked interrupted between the last renewal and now: say what did happen.
-      const after = await store.recordAfterLostLease(req.id, this.runnerId, lostLeaseResult(steps, result, undefined));
+      const after = await store.recordAfterLostLease(req.id, this.runnerId, lostLeaseResult(steps, result, undefined, t));
       await this.refresh(after ?? (await store.get(req.id)) ?? req);
       return;
     }
@@ -264,8 +281,18 @@ export class ApprovalEngine {
 
   private async refresh(req: ApprovalRequest, progress?: string): Promise<void> {
     if (!req.card_channel || !req.card_ts) return;
-    await this.deps.cards.update(req.card_channel, req.card_ts, approvalCard(req, progress)).catch((err: unknown) => {
+    await this.deps.cards.update(req.card_channel, req.card_ts, approvalCard(req, this.cardT(req), progress)).catch((err: unknown) => {
       this.deps.log.warn({ id: req.id, err: errorMessage(err) }, 'card update failed');
     });
   }
+
+  /** The language of the channel a request's card is in (or will be in). */
+  private cardT(req: ApprovalRequest | undefined): T {
+    return this.readers.forChannel(req?.card_channel ?? this.deps.config.channels.approvals?.id ?? req?.channel);
+  }
+}
+
+/** "Request r-1 is already denied; nothing was done.", with the state in the reader's words. */
+function closed(t: T, id: string, state: string): string {
+  return t('approvals:reply.closed', { id, state: t(`approvals:states.${state}`) });
 }

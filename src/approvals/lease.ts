@@ -1,6 +1,7 @@
 import type { ApprovalRequest } from './store.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import type { T } from '../i18n/index.ts';
 
 /** What renews a lease; ApprovalStore.heartbeat in production. */
 export interface LeaseStore {
@@ -10,6 +11,7 @@ export interface LeaseStore {
 /** Thrown at a step boundary once the runner no longer holds the lease: it must not go on. */
 export class LeaseLostError extends Error {
   constructor(readonly nextStep: string) {
+    // i18n-exempt: for the log; the card tells the reader through lostLeaseResult
     super(`stopped before "${nextStep}": this runner lost its lease`);
     this.name = 'LeaseLostError';
   }
@@ -54,8 +56,10 @@ export class Lease {
     this.renewing = true;
     try {
       if (await this.store.heartbeat(this.id, this.runner, this.ms)) this.lastRenewed = Date.now();
+      // i18n-exempt: logged and the abort reason, never shown to a reader
       else this.lose('the request is no longer running under this runner');
     } catch (err) {
+      // i18n-exempt: logged and the abort reason, never shown to a reader
       if (Date.now() - this.lastRenewed >= this.ms) this.lose(`no renewal for ${this.ms} ms (${errorMessage(err)})`);
     } finally {
       this.renewing = false;
@@ -70,21 +74,22 @@ export class Lease {
   }
 }
 
-/** The result a runner records after losing its lease: what ran, and where it stopped. */
-export function lostLeaseResult(steps: string[], result: ApprovalRequest['result'], stoppedBefore: string | undefined): NonNullable<ApprovalRequest['result']> {
-  const ran = steps.length ? ['Steps that ran before the lease was lost:', ...steps.map((s, i) => `${i + 1}. ${s}`)] : [];
+/**
+ * The result a runner records after losing its lease: what ran, and where it stopped. Written in
+ * the card channel's language (`t`), like every result the card shows.
+ */
+export function lostLeaseResult(steps: string[], result: ApprovalRequest['result'], stoppedBefore: string | undefined, t: T): NonNullable<ApprovalRequest['result']> {
+  const ran = steps.length ? [t('approvals:lease.steps_ran'), ...steps.map((s, i) => `${i + 1}. ${s}`)] : [];
   if (stoppedBefore !== undefined) {
     return {
       status: 'crit',
-      summary: steps.length
-        ? `this runner lost its lease and stopped before "${stoppedBefore}"; ${steps.length} step${steps.length === 1 ? '' : 's'} had run`
-        : `this runner lost its lease before its first step; nothing ran`,
+      summary: steps.length ? t('approvals:lease.stopped_before', { step: stoppedBefore, count: steps.length }) : t('approvals:lease.before_first'),
       lines: ran,
     };
   }
   return {
     status: result?.status ?? 'crit',
-    summary: `it ran to the end (${result?.summary ?? 'no result'}), but this runner lost its lease while it ran`,
+    summary: t('approvals:lease.ran_to_end', { result: result?.summary ?? t('approvals:lease.no_result') }),
     lines: [...ran, ...(result?.lines ?? [])],
   };
 }

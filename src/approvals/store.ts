@@ -1,6 +1,7 @@
 import type { Queryable, Store } from '../store/types.ts';
 import { AuditLog } from '../core/audit.ts';
 import type { Plan } from './plan.ts';
+import { logT } from '../i18n/index.ts';
 
 export type ApprovalState = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'interrupted' | 'denied' | 'cancelled' | 'expired';
 
@@ -53,6 +54,7 @@ export class ApprovalStore {
   constructor(private readonly store: Store) {}
 
   async get(id: string, q: Queryable = this.store): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
     return (await q.query<ApprovalRequest>(`${SELECT} where r.id = $1`, [id]))[0];
   }
 
@@ -64,7 +66,7 @@ export class ApprovalStore {
          returning id`,
         [req.command, req.args_text, JSON.stringify(req.plan), req.plan_hash, req.requester, req.channel, req.rule, JSON.stringify(req.approver_roles), req.approvals_needed, req.breakGlass ?? null, req.ttlMs],
       );
-      await audit(q, req.requester, req.channel, id, req.command, req.breakGlass ? 'break_glass' : 'requested', { plan: req.plan.summary, reason: req.breakGlass });
+      await audit(q, req.requester, req.channel, id, req.command, req.breakGlass ? 'break_glass' : 'requested', { plan: logT().text(req.plan.summary), reason: req.breakGlass });
       return (await this.get(id, q))!;
     });
   }
@@ -110,6 +112,7 @@ export class ApprovalStore {
 
   /** Break-glass: the requester approves their own request; allowed only when it was created as such. */
   async approveBreakGlass(id: string, user: string, leaseMs: number): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
     return this.transition(id, user, `state = 'approved', decided_by = $2, lease_until = now() + $3 * interval '1 millisecond'`, `state = 'pending' and break_glass is not null and requester = $2`, [leaseMs], 'approved_break_glass');
   }
 
@@ -128,6 +131,7 @@ export class ApprovalStore {
   }
 
   async finish(id: string, runner: string, state: 'succeeded' | 'failed', result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
     return this.transition(id, runner, `state = $3, result = $4, finished_at = now()`, `state = 'running' and runner = $2`, [state, JSON.stringify(result)], state, 'opsbot');
   }
 
@@ -136,6 +140,7 @@ export class ApprovalStore {
    * actually did, so the card tells the truth instead of "interrupted, not re-run".
    */
   async recordAfterLostLease(id: string, runner: string, result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
     return this.transition(id, runner, `result = $3`, `state = 'interrupted' and runner = $2`, [JSON.stringify(result)], 'lost_lease', 'opsbot');
   }
 
@@ -144,6 +149,7 @@ export class ApprovalStore {
   }
 
   async cancel(id: string, user: string): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
     return this.transition(id, user, `state = 'cancelled', decided_by = $2, finished_at = now()`, `state = 'pending' and requester = $2`, [], 'cancelled');
   }
 
@@ -154,10 +160,12 @@ export class ApprovalStore {
 
   /** Approved or running requests whose runner stopped renewing its lease (the process died). */
   async interruptStale(): Promise<ApprovalRequest[]> {
+    // i18n-exempt: SQL conditions, not prose
     return this.sweep(`state = 'interrupted', finished_at = now()`, `state in ('approved', 'running') and lease_until < now()`, 'interrupted');
   }
 
   async open(): Promise<ApprovalRequest[]> {
+    // i18n-exempt: SQL conditions, not prose
     return this.store.query<ApprovalRequest>(`${SELECT} where r.state = 'pending' and r.expires_at > now() order by r.created_at`);
   }
 

@@ -50,7 +50,7 @@ describe('/restart with approval', () => {
     assert.match(text, /Requested by\*\n<@U0OPER>/);
     assert.match(text, /Risk\*\nmedium/);
     assert.match(text, /1 distinct, role approver/);
-    assert.match(text, /Expires\*\n\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    assert.match(text, /Expires\*\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC[+-]\d\d:\d\d/);
     for (const a of ['approval.approve', 'approval.deny', 'approval.cancel']) assert.ok(findButton(card, a), a);
     const approve = (card.args.blocks as any[]).find((b) => b.type === 'actions').elements[0];
     assert.ok(approve.confirm, 'Approve has a confirm dialog');
