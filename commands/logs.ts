@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { duration, formatDuration } from '../src/config/duration.ts';
+import { duration } from '../src/config/duration.ts';
 import type { Config } from '../src/config/schema.ts';
 import { defineCommand, type CommandContext } from '../src/core/define-command.ts';
 import { UserError } from '../src/core/errors.ts';
 import type { Report } from '../src/core/report.ts';
 import { logStats } from '../src/diagnose/log-stats.ts';
 import { findService } from '../src/diagnose/services.ts';
+import type { UsageLine } from '../src/core/usage.ts';
+import { msg, type T } from '../src/i18n/index.ts';
 
 // What fits in one Slack message comfortably; more is uploaded as a file.
 const INLINE_LINES = 40;
@@ -16,9 +18,9 @@ const ERRORS_WINDOW = 5000;
 const hasLogs = (svc: Config['services'][string]) => !!((svc.host && (svc.logs.app || svc.logs.error)) || (svc.docker && svc.container));
 const services = (config: Config) => Object.keys(config.services).filter((s) => hasLogs(config.services[s]));
 
-const USAGE = [
+const USAGE: UsageLine[] = [
   '/logs <service> [app|error] [--lines N] [--grep TEXT] [--since 15m]',
-  '/logs <service> errors   (lines per level and the most repeated errors)',
+  { syntax: '/logs <service> errors', note: 'logs:usage.errors' },
 ];
 
 // Checked in run(), not by the schema, so that an unknown name gets the list and how to add one.
@@ -34,6 +36,7 @@ type Args = z.output<typeof args>;
 interface Fetched {
   service: string;
   lines: string[];
+  /** Where the lines came from, in words for the reply. */
   source: string;
   /** How much was searched, for a pattern over a whole container log ("" otherwise). */
   searched: string;
@@ -41,18 +44,16 @@ interface Fetched {
   cut: string;
 }
 
-const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-
 /** Lines from the service's log file on its host, or from its container when it has no file. */
 async function fetchLines(ctx: CommandContext<Args>): Promise<Fetched> {
+  const { t } = ctx;
   const { kind, grep, since } = ctx.args;
-  const { name: service, svc } = findService(ctx.config, ctx.args.service, services(ctx.config), USAGE,
-    'has no log configured: give it `host` and `logs.app` / `logs.error`, or `docker` and `container` (docs/config.md).');
+  const { name: service, svc } = findService(ctx.config, ctx.args.service, services(ctx.config), USAGE, 'logs:no_log_configured');
   const want = kind === 'errors' ? ERRORS_WINDOW : ctx.args.lines;
   const file = kind === 'app' ? svc.logs.app : (svc.logs.error ?? svc.logs.app);
   if (svc.host && file) {
     const host = ctx.targets.hosts.get(svc.host);
-    if (!host) throw new UserError(`Host "${svc.host}" of ${service} is not configured${svc.host === 'local' ? ' (targets.local is false)' : ''}.`);
+    if (!host) throw new UserError(msg(svc.host === 'local' ? 'logs:local_off' : 'logs:host_not_configured', { host: svc.host, service }));
     const res = since
       ? await host.run('linesSince', [file, Math.max(1, Math.ceil(since / 60_000)), want, grep ?? ''])
       : grep
@@ -60,15 +61,17 @@ async function fetchLines(ctx: CommandContext<Args>): Promise<Fetched> {
         : await host.run('tail', [file, want]);
     // grep exits 1 when nothing matched; anything else non-zero is a real failure (missing file…).
     if (res.code !== 0 && !(res.code === 1 && !res.stderr.trim())) {
-      throw new UserError(`Cannot read ${file} on ${svc.host}: ${res.stderr.trim() || `exit code ${res.code}`}`);
+      const reason = res.stderr.trim();
+      throw new UserError(reason ? msg('logs:cannot_read', { file, host: svc.host, reason }) : msg('logs:cannot_read_exit', { file, host: svc.host, code: res.code }));
     }
-    return { service, lines: splitLines(res.stdout), source: `${file} on ${svc.host}`, searched: '', cut: res.truncated ? 'cut at the size limit' : '' };
+    const source = t('logs:source.file', { file, host: svc.host });
+    return { service, lines: splitLines(res.stdout), source, searched: '', cut: res.truncated ? t('logs:cut.size') : '' };
   }
   if (svc.docker && svc.container) {
     // A container has one stream; say so rather than pretend it is an error log.
-    if (kind === 'error') throw new UserError(`${service} has no error log file; its container logs are one stream: /logs ${service}`);
+    if (kind === 'error') throw new UserError(msg('logs:no_error_file', { service }));
     const docker = ctx.targets.docker.get(svc.docker);
-    if (!docker) throw new UserError(`Docker target "${svc.docker}" is not configured.`);
+    if (!docker) throw new UserError(msg('logs:docker_not_configured', { docker: svc.docker }));
     // Without a pattern the engine's own tail is enough. With one, the whole window (--since, or
     // the whole log) is searched as a stream, and only the newest matches are kept.
     const scan = await docker.scanLogs(svc.container, {
@@ -78,59 +81,62 @@ async function fetchLines(ctx: CommandContext<Args>): Promise<Fetched> {
       keep: want,
     });
     const cut = [
-      scan.dropped ? `${plural(scan.dropped, 'older line')}${grep ? ' that matched' : ''} left out (size limit)` : '',
-      scan.longLines ? `${plural(scan.longLines, 'long line')} cut` : '',
-      scan.stoppedEarly ? `stopped reading after ${plural(scan.scannedLines, 'line')}: the newest part of the log was not searched, narrow it with --since` : '',
-    ].filter(Boolean).join('; ');
-    const searched = grep ? `; ${plural(scan.scannedLines, 'line')} searched` : '';
-    return { service, lines: scan.lines, source: `container ${svc.container}`, searched, cut };
+      scan.dropped ? t(grep ? 'logs:cut.dropped_matched' : 'logs:cut.dropped', { count: scan.dropped }) : '',
+      scan.longLines ? t('logs:cut.long_lines', { count: scan.longLines }) : '',
+      scan.stoppedEarly ? t('logs:cut.stopped', { count: scan.scannedLines }) : '',
+    ].filter(Boolean).join(t('logs:separator'));
+    const searched = grep ? t('logs:searched', { count: scan.scannedLines }) : '';
+    return { service, lines: scan.lines, source: t('logs:source.container', { container: svc.container }), searched, cut };
   }
-  throw new UserError(`${service} has no ${kind} log configured (services.${service}.logs or a container).`);
+  throw new UserError(msg('logs:no_kind_log', { service, kind }));
 }
 
 const splitLines = (text: string) => text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
 
-function describe(a: Args): string {
-  const parts = [a.grep ? `containing "${a.grep}"` : '', a.since ? `from the last ${formatDuration(a.since)}` : ''].filter(Boolean);
-  return parts.length ? ` ${parts.join(', ')}` : '';
+/** What the lines were chosen by (pattern, time window), or "" for a plain tail. */
+function describe(a: Args, t: T): string {
+  const parts = [a.grep ? t('logs:describe.containing', { grep: a.grep }) : '', a.since ? t('logs:describe.since', { duration: t.duration(a.since) }) : ''].filter(Boolean);
+  return parts.length ? t('logs:describe.wrap', { parts: parts.join(t('logs:describe.separator')) }) : '';
 }
 
 export default defineCommand({
   name: 'logs',
-  summary: "Tail a service's log (manual §1.2), or count its errors",
+  summary: 'logs:summary',
   usage: USAGE,
   positionals: ['service', 'kind'],
   args,
   async run(ctx): Promise<Report> {
+    const { t } = ctx;
     const a = ctx.args;
     const { service, lines, source, searched, cut } = await fetchLines(ctx);
-    const notes = `${searched}${cut ? ` (${cut})` : ''}`;
+    const notes = `${searched}${cut ? t('logs:cut.wrap', { cut }) : ''}`;
+    const chosen = describe(a, t);
     if (a.kind === 'errors') {
       const stats = logStats(lines);
       const errors = stats.levels.filter(([l]) => l === 'ERROR' || l === 'CRITICAL').reduce((n, [, c]) => n + c, 0);
       return {
-        title: `Errors: ${service}`,
+        title: t('logs:errors.title', { service }),
         status: errors > 0 ? 'warn' : 'ok',
-        summary: `${errors} ERROR or CRITICAL lines in the last ${stats.total} lines of ${source}${describe(a)}${notes}`,
-        fields: stats.levels.map(([level, n]) => ({ label: level, value: String(n) })),
+        summary: t('logs:errors.summary', { count: errors, total: stats.total, source, describe: chosen, notes }),
+        fields: stats.levels.map(([level, n]) => ({ label: level, value: t.number(n) })),
         sections: stats.topErrors.length
-          ? [{ title: 'Most repeated errors', code: true, lines: stats.topErrors.map((e) => `${String(e.count).padStart(5)}×  ${e.example}`) }]
+          ? [{ title: t('logs:errors.most_repeated'), code: true, lines: stats.topErrors.map((e) => `${String(e.count).padStart(5)}×  ${e.example}`) }]
           : undefined,
       };
     }
-    const title = `Logs: ${service} ${a.kind}`;
-    const head = `${lines.length} line${lines.length === 1 ? '' : 's'} of ${source}${describe(a)}${notes}`;
-    if (!lines.length) return { title, status: 'info', summary: `No lines${describe(a)} in ${source}${notes}.` };
+    const title = t('logs:title', { service, kind: a.kind });
+    const head = t('logs:head', { count: lines.length, source, describe: chosen, notes });
+    if (!lines.length) return { title, status: 'info', summary: t('logs:no_lines', { source, describe: chosen, notes }) };
     const text = lines.join('\n');
     if (lines.length <= INLINE_LINES && text.length <= INLINE_CHARS) {
-      return { title, status: 'info', summary: head, sections: [{ title: 'Output', code: true, lines }] };
+      return { title, status: 'info', summary: head, sections: [{ title: t('logs:output'), code: true, lines }] };
     }
     return {
       title,
       status: 'info',
-      summary: `${head}; the full output is attached, the last ${EXCERPT_LINES} lines are below.`,
-      sections: [{ title: 'Last lines', code: true, lines: lines.slice(-EXCERPT_LINES) }],
-      attachment: { filename: `${service}-${a.kind}.log`, title: `${service} ${a.kind} log`, content: text },
+      summary: t('logs:attached', { head, count: EXCERPT_LINES }),
+      sections: [{ title: t('logs:last_lines'), code: true, lines: lines.slice(-EXCERPT_LINES) }],
+      attachment: { filename: `${service}-${a.kind}.log`, title: t('logs:attachment', { service, kind: a.kind }), content: text },
     };
   },
 });

@@ -1,20 +1,33 @@
 import type { Config } from '../config/schema.ts';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage, UserError } from '../core/errors.ts';
 import { TimeoutError, withTimeout } from '../core/timeout.ts';
-import { seconds } from '../targets/templates.ts';
+import { msg } from '../i18n/index.ts';
+import { limit, TimedOutError } from '../targets/errors.ts';
 import type { HostExecutor, Targets } from '../targets/types.ts';
-import type { DiagnoseFacts } from './verdict.ts';
+import type { DiagnoseFacts, Text } from './verdict.ts';
 
 const LOG_LINES = 50;
 const HOST_GRACE_MS = 250;
 
+/**
+ * What an attempt gave: a value, or the error (ours as a message still to translate, a server's
+ * as it said it). `timedOut` is set when the work passed a time limit, with the limit when it was
+ * the target's own (a host's `timeout`), which may differ from ours.
+ */
+export interface Attempt<V> {
+  value?: V;
+  error?: Text;
+  timedOut?: { ms?: number };
+}
+
 /** Runs `work` within the check timeout; a failure becomes `{ error }` instead of an exception. */
-async function attempt<T>(work: () => Promise<T>, ms: number): Promise<{ value?: T; error?: string; timedOut?: boolean }> {
+async function attempt<V>(work: () => Promise<V>, ms: number): Promise<Attempt<V>> {
   try {
     return { value: await withTimeout(work(), ms) };
   } catch (err) {
-    const message = errorMessage(err);
-    return { error: message, timedOut: err instanceof TimeoutError || /timed out/i.test(message) };
+    const error = err instanceof TimeoutError ? msg('checks:timeout', limit(err.ms)) : err instanceof UserError ? err.text : errorMessage(err);
+    const timedOut = err instanceof TimedOutError ? { ms: err.ms } : err instanceof TimeoutError ? {} : undefined;
+    return { error, timedOut };
   }
 }
 
@@ -22,11 +35,11 @@ async function attempt<T>(work: () => Promise<T>, ms: number): Promise<{ value?:
  * Why a command on a host gave no answer, said as what it is: the session (or the host) failed,
  * not the thing the command was checking.
  */
-function sessionFailure(hostName: string, r: { error?: string; timedOut?: boolean }, ms: number): string {
-  const session = hostName === 'local' ? 'the command' : 'the SSH session';
-  // The host's own limit may differ from ours (targets.hosts.<name>.timeout); its message says which.
-  if (r.timedOut) return `${session} timed out after ${/timed out after (\d+(?:\.\d+)? m?s)\b/.exec(r.error ?? '')?.[1] ?? seconds(ms)}`;
-  return r.error ?? `${session} failed`;
+function sessionFailure(hostName: string, r: Attempt<unknown>, ms: number): Text {
+  const local = hostName === 'local';
+  // The host's own limit may differ from ours (targets.hosts.<name>.timeout); its error says which.
+  if (r.timedOut) return msg(local ? 'diagnose:session.command_timed_out' : 'diagnose:session.ssh_timed_out', limit(r.timedOut.ms ?? ms));
+  return r.error ?? msg(local ? 'diagnose:session.command_failed' : 'diagnose:session.ssh_failed');
 }
 
 // timeout(1) exits 124 when the connect itself took longer than the template's 3 s.
@@ -34,23 +47,25 @@ const CONNECT_TIMED_OUT = 124;
 
 /** tcpProbe's result: only an exit status from the probe itself speaks about the network. */
 export function probeOutcome(
-  r: { value?: { code: number | null; stderr: string }; error?: string; timedOut?: boolean },
+  r: Attempt<{ code: number | null; stderr: string }>,
   target: string,
   hostName: string,
   ms: number,
-): { status: 'ok' | 'failed' | 'unchecked'; error?: string } {
+): { status: 'ok' | 'failed' | 'unchecked'; error?: Text } {
   if (!r.value) return { status: 'unchecked', error: sessionFailure(hostName, r, ms) };
   const { code, stderr } = r.value;
   if (code === 0) return { status: 'ok' };
-  if (code === CONNECT_TIMED_OUT) return { status: 'failed', error: `no answer from ${target} within 3 s` };
+  if (code === CONNECT_TIMED_OUT) return { status: 'failed', error: msg('diagnose:probe.no_answer', { target, seconds: 3 }) };
   if (code === 1) {
     // bash's first complaint ends with the reason: "…: connect: Connection refused", "…: Name or service not known".
     const first = stderr.split('\n').find((l) => l.trim()) ?? '';
     const why = first.slice(first.lastIndexOf(': ') + 1).trim().slice(0, 120);
-    return { status: 'failed', error: `cannot connect to ${target}${why ? `: ${why}` : ''}` };
+    return { status: 'failed', error: why ? msg('diagnose:probe.refused', { target, why }) : msg('diagnose:probe.cannot_connect', { target }) };
   }
   // Killed, or the probe could not start (no bash, no timeout): nothing was learnt.
-  return { status: 'unchecked', error: `the probe could not run (${code === null ? 'killed' : `exit ${code}`}${stderr.trim() ? `: ${stderr.trim().slice(0, 120)}` : ''})` };
+  const said = stderr.trim().slice(0, 120);
+  const key = code === null ? (said ? 'diagnose:probe.killed_said' : 'diagnose:probe.killed') : said ? 'diagnose:probe.exit_said' : 'diagnose:probe.exit';
+  return { status: 'unchecked', error: msg(key, { code, said }) };
 }
 
 /** `ss -ltn` output: is anything listening on `port`, on any address? */
@@ -93,7 +108,9 @@ export async function gatherFacts(service: string, config: Config, targets: Targ
   const port = svc.port && host
     ? attempt(() => host.run('listening', []), hostMs).then((r) => {
         const ran = r.value && r.value.code === 0;
-        const error = r.value ? (ran ? undefined : `ss -ltn failed (exit ${r.value.code ?? 'killed'}): ${r.value.stderr.trim().slice(0, 120)}`) : sessionFailure(hostName, r, ms);
+        const error = r.value
+          ? (ran ? undefined : msg('diagnose:ss_failed', { code: r.value.code ?? 'killed', reason: r.value.stderr.trim().slice(0, 120) }))
+          : sessionFailure(hostName, r, ms);
         return { host: hostName, port: svc.port!, listening: ran ? isListening(r.value!.stdout, svc.port!) : null, error };
       })
     : undefined;
