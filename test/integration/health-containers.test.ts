@@ -40,7 +40,7 @@ describe('/health containers', () => {
     const text = messageText((await t.run('/health', 'containers')).reply);
     assert.match(text, new RegExp(`Containers local \\(unix://${esc(engine.socketPath)}, project ${project}\\)`));
     assert.match(text, /NAME\s+SERVICE\s+STATE\s+HEALTH\s+RESTARTS\s+UP\s+IMAGE/);
-    assert.match(text, new RegExp(`${name('backend')}\\s+backend\\s+running\\s+healthy\\s+0\\s+[\\d.]+ s\\s+${esc(engine.image)}`));
+    assert.match(text, new RegExp(`${name('backend')}\\s+backend\\s+running\\s+healthy\\s+0\\s+[\\d.]+ sec\\s+${esc(engine.image)}`));
     assert.match(text, new RegExp(`${name('worker')}\\s+worker\\s+running\\s+-\\s+0`));
     assert.match(text, new RegExp(`${name('nginx')}\\s+nginx\\s+running`));
   });
@@ -48,7 +48,7 @@ describe('/health containers', () => {
   test('a container restarted a moment ago is a warning', async () => {
     await engine.docker('restart', '-t', '1', name('nginx'));
     const text = messageText((await t.run('/health')).reply);
-    assert.match(text, new RegExp(`⚠️ \\*containers local\\*: ${name('nginx')} restarted [\\d.]+ (ms|s) ago \\(3/3 running\\)`));
+    assert.match(text, new RegExp(`⚠️ \\*containers local\\*: ${name('nginx')} restarted [\\d.]+ (ms|sec) ago \\(3/3 running\\)`));
   });
 
   test('a stopped container is critical and named', async () => {

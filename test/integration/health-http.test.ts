@@ -41,7 +41,7 @@ describe('/health over HTTP', () => {
     // Redis: the maxmemory we set, as Redis itself prints it.
     const maxHuman = /maxmemory_human:(\S+)/.exec(await redis.cli('INFO', 'memory'))![1];
     assert.match(text, new RegExp(`redis cache\\*: [^\\n]*maxmemory ${esc(maxHuman)}`));
-    assert.match(text, /redis cache\*: [^\n]*1 keys, master/);
+    assert.match(text, /redis cache\*: [^\n]*1 key, master/);
 
     // PostgreSQL: the server's version and max_connections.
     const client = new pg.Client({ connectionString: pgUrl });
@@ -94,7 +94,7 @@ describe('/health over HTTP', () => {
     const text = messageText(reply);
     assert.match(text, /PostgreSQL main \(127\.0\.0\.1:\d+\/mitong_devops_health\)/);
     assert.match(text, /connections: \d+ of max_connections \d+/);
-    assert.match(text, /database mitong_devops_health: [\d.]+[KMG]/);
+    assert.match(text, /database mitong_devops_health: [\d.]+ [kMG]B/);
     assert.doesNotMatch(text, /redis/);
   });
 
@@ -107,7 +107,7 @@ describe('/health over HTTP', () => {
       const { rows } = await client.query('select pg_backend_pid() pid');
       await new Promise((r) => setTimeout(r, 1100));
       const { reply } = await t.run('/health', 'postgres');
-      assert.match(messageText(reply), new RegExp(`longest transaction: [\\d.]+ s \\(pid ${rows[0].pid}\\)`));
+      assert.match(messageText(reply), new RegExp(`longest transaction: [\\d.]+ sec \\(pid ${rows[0].pid}\\)`));
     } finally {
       await client.query('rollback');
       await client.end();

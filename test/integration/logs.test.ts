@@ -166,7 +166,7 @@ test('--grep on a container searches its whole log, and counts what it read', as
   assert.match(text, /INFO task 1 done/);
   assert.doesNotMatch(text, /task 2 done|task 20 done/);
   const errors = messageText((await t.run('/logs', 'worker errors')).reply);
-  assert.match(errors, /1 ERROR or CRITICAL lines in the last 32 lines of container/);
+  assert.match(errors, /1 ERROR or CRITICAL line in the last 32 lines of container/);
 });
 
 test('a container log of 200,000 lines is searched whole: matches at its very start are found', async () => {

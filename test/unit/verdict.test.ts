@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { probeOutcome } from '../../src/diagnose/gather.ts';
-import { likelyCause, verdict, type DiagnoseFacts } from '../../src/diagnose/verdict.ts';
+import { likelyCause, verdict as verdictFor, type DiagnoseFacts } from '../../src/diagnose/verdict.ts';
+import { translator } from '../../src/i18n/index.ts';
 import type { ContainerInfo } from '../../src/targets/types.ts';
+
+const en = translator('en');
+const zh = translator('zh-CN');
+/** The verdict as an English reader sees it. */
+const verdict = (f: DiagnoseFacts) => verdictFor(f, en);
+/** probeOutcome with its reason in English words. */
+const probe = (...a: Parameters<typeof probeOutcome>) => {
+  const o = probeOutcome(...a);
+  return o.error === undefined ? o : { ...o, error: en.text(o.error) };
+};
 
 const container = (over: Partial<ContainerInfo>): ContainerInfo => ({
   id: 'abc', name: 'mitong-backend-1', image: 'img', state: 'running', restartCount: 0,
@@ -67,19 +78,32 @@ test('a probe whose own session timed out is "could not check", never "unreachab
 
 test("probeOutcome: only the probe's own exit status speaks about the network", () => {
   const t = 'db:5432';
-  assert.deepEqual(probeOutcome({ value: { code: 0, stderr: '' } }, t, 'app1', 5000), { status: 'ok' });
+  assert.deepEqual(probe({ value: { code: 0, stderr: '' } }, t, 'app1', 5000), { status: 'ok' });
   assert.deepEqual(
-    probeOutcome({ value: { code: 1, stderr: 'opsbot-probe: connect: Connection refused\nopsbot-probe: line 1: /dev/tcp/db/5432: Connection refused\n' } }, t, 'app1', 5000),
+    probe({ value: { code: 1, stderr: 'opsbot-probe: connect: Connection refused\nopsbot-probe: line 1: /dev/tcp/db/5432: Connection refused\n' } }, t, 'app1', 5000),
     { status: 'failed', error: 'cannot connect to db:5432: Connection refused' },
   );
-  assert.deepEqual(probeOutcome({ value: { code: 124, stderr: '' } }, t, 'app1', 5000), { status: 'failed', error: 'no answer from db:5432 within 3 s' });
+  assert.deepEqual(probe({ value: { code: 124, stderr: '' } }, t, 'app1', 5000), { status: 'failed', error: 'no answer from db:5432 within 3 s' });
   // The session itself: timed out (ours or the host's own limit), or the host could not be reached.
-  assert.deepEqual(probeOutcome({ error: 'timeout after 5 s', timedOut: true }, t, 'app1', 5000), { status: 'unchecked', error: 'the SSH session timed out after 5 s' });
-  assert.deepEqual(probeOutcome({ error: 'tcpProbe on app1 timed out after 2 s (killed)', timedOut: true }, t, 'app1', 2000), { status: 'unchecked', error: 'the SSH session timed out after 2 s' });
+  assert.deepEqual(probe({ error: 'timeout after 5 s', timedOut: {} }, t, 'app1', 5000), { status: 'unchecked', error: 'the SSH session timed out after 5 s' });
+  assert.deepEqual(probe({ error: 'tcpProbe on app1 timed out after 2 s (killed)', timedOut: { ms: 2000 } }, t, 'app1', 2000), { status: 'unchecked', error: 'the SSH session timed out after 2 s' });
   assert.deepEqual(
-    probeOutcome({ error: 'unreachable: no SSH handshake with 10.0.0.5:22 within 5 s', timedOut: false }, t, 'app1', 5000),
+    probe({ error: 'unreachable: no SSH handshake with 10.0.0.5:22 within 5 s' }, t, 'app1', 5000),
     { status: 'unchecked', error: 'unreachable: no SSH handshake with 10.0.0.5:22 within 5 s' },
   );
-  assert.equal(probeOutcome({ value: { code: 127, stderr: 'bash: not found' } }, t, 'app1', 5000).status, 'unchecked');
-  assert.equal(probeOutcome({ value: { code: null, stderr: '' } }, t, 'app1', 5000).status, 'unchecked');
+  assert.equal(probe({ value: { code: 127, stderr: 'bash: not found' } }, t, 'app1', 5000).status, 'unchecked');
+  assert.equal(probe({ value: { code: null, stderr: '' } }, t, 'app1', 5000).status, 'unchecked');
+});
+
+test('the same facts read in Chinese for a Chinese reader, with the server\'s own error kept as it said it', () => {
+  const facts = base({ deps: [pgDown], port: { host: 'app1', port: 5000, listening: false } });
+  const v = verdictFor(facts, zh);
+  assert.equal(v.text, [
+    zh('diagnose:verdict.dep_down', { dep: 'postgres main', error: 'connect ECONNREFUSED 10.0.0.9:5432' }),
+    zh('diagnose:verdict.no_listener', { port: 5000, host: 'app1' }),
+  ].join(zh('diagnose:verdict.clause_separator')));
+  assert.match(v.text, /ECONNREFUSED/);
+  assert.doesNotMatch(v.text, /is down|nothing listens/);
+  const slow = probeOutcome({ timedOut: { ms: 2000 } }, 'db:5432', 'app1', 5000);
+  assert.equal(zh.text(slow.error!), 'SSH 会话在 2 秒后超时');
 });
