@@ -146,11 +146,6 @@ export interface RunResult {
 }
 
 export const DEFAULT_MAX_BYTES = 256 * 1024;
-
-/** A timeout as messages show it: "700 ms", "5 s". */
-export function seconds(ms: number): string {
-  return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
-}
 /** stderr is for error messages; more than this is noise and is cut without stopping the command. */
 const MAX_STDERR = 16 * 1024;
 
