@@ -19,6 +19,9 @@ import { ChannelReplies } from './slack/channel-replies.ts';
 import { registerHandlers } from './slack/handlers.ts';
 import { keepAliveFetch } from './slack/keepalive-fetch.ts';
 import { opsRoutes, startMetricsServer, stopServer } from './slack/routes.ts';
+import { refuseWhileDraining } from './slack/drain.ts';
+import { Lifecycle, settledWithin } from './core/lifecycle.ts';
+import { SharedRateLimiter } from './core/shared-rate-limit.ts';
 import { DEFAULT_SLACK_API_URL, describeSlackCallError } from './slack/api-error.ts';
 import { openStore, type Store } from './store/index.ts';
 import { createSchedules, type Scheduler } from './schedule/index.ts';
@@ -82,7 +85,8 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
       throw new Error(describeSlackCallError('auth.test', clientOptions.slackApiUrl ?? DEFAULT_SLACK_API_URL, err), { cause: err });
     });
     const port = Number(env.PORT ?? 3000);
-    const routes = opsRoutes(store, metrics, config.metrics);
+    const lifecycle = new Lifecycle();
+    const routes = opsRoutes(store, metrics, config.metrics, lifecycle);
     const common = { token, botId: auth.bot_id, botUserId: auth.user_id, tokenVerificationEnabled: false, logger: boltLogger(log), clientOptions };
     let receiver: Receiver;
     if (transport.kind === 'local') receiver = transport.receiver;
@@ -113,13 +117,17 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     metrics.sources.healthRuns = () => healthRunsStarted(targets);
     metrics.sources.queue = () => ({ active: queue.active, queued: queue.queued });
     metrics.sources.auditBacklog = () => audit.backlog;
-    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit, rbac, log, metrics, approvals, queue, readers });
+    // The per-user limit counts across replicas; the console alone keeps it in memory.
+    const limiter = transport.kind === 'local' ? undefined : new SharedRateLimiter(store, config.rate_limit.requests_per_minute, log);
+    const dispatcher = new Dispatcher({ config, commands: allCommands, targets, audit, rbac, log, metrics, approvals, queue, readers, limiter });
     // The console has no Slack limits and shows every reply as it comes; Slack gets shared, paced posts.
     // This client rejects a 429 instead of pausing its whole queue, so only that channel's lane waits it out.
     const replies = transport.kind === 'local' ? undefined : new ChannelReplies(new WebClient(token, { ...clientOptions, logger: common.logger, rejectRateLimitedCalls: true }), {
       windowMs: storm.share_window, postIntervalMs: storm.post_interval, updateIntervalMs: storm.update_interval,
       maxNamed: storm.max_named, maxPendingPerChannel: storm.channel_backlog, maxRetryMs: 5 * 60_000,
     }, log);
+    // First, so that while draining no listener starts work.
+    app.use(refuseWhileDraining(lifecycle, readers, log));
     registerHandlers(app, dispatcher, log, replies);
     const schedules = createSchedules({ store, config, dispatcher, rbac, readers, client: app.client, log });
     registerApprovalHandlers(app, approvals, log);
@@ -155,11 +163,18 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
       },
       close() {
         closing ??= (async () => {
-          await app.stop().catch(() => {});
-          await stopServer(metricsServer);
+          // Draining (docs/deploy.md): /readyz turns 503 and new commands and clicks are turned
+          // away, while the listener stays up for the probes and for what was already accepted.
+          // In Socket Mode this process leaves now, so Slack sends new events to the other replica.
+          lifecycle.startDraining();
+          if (receiver instanceof SocketModeReceiver) await settledWithin(receiver.client.disconnect(), 5000);
+          const grace = config.shutdown.grace;
           // No new fires from here; those running finish with the dispatcher's other work.
           const schedulesStopped = schedules.scheduler.stop();
-          await Promise.race([Promise.all([schedulesStopped, dispatcher.idle(), approvals.stop()]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+          const [commandsDone] = await Promise.all([settledWithin(Promise.all([schedulesStopped, dispatcher.idle()]), grace), approvals.drain(grace)]);
+          if (!commandsDone) log.warn({ graceMs: grace }, 'commands still running at the end of the shutdown grace were cut off');
+          await settledWithin(app.stop(), 10_000);
+          await stopServer(metricsServer);
           await Promise.race([replies?.flush(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await cards.flush();
           await audit.flush();

@@ -14,6 +14,17 @@ import type { Report } from '../core/report.ts';
 import { channelMention, userMention } from '../core/mention.ts';
 import { msg, type T } from '../i18n/index.ts';
 import { Readers } from '../i18n/readers.ts';
+import { settledWithin } from '../core/lifecycle.ts';
+import { shutdownResult } from './shutdown.ts';
+
+/** A run in progress, as drain() needs it: its lease, the steps started, the card's language. */
+interface LiveRun {
+  lease: Lease;
+  steps: string[];
+  t: T;
+  /** Given up by drain(), which recorded the outcome and updated the card. */
+  abandoned: boolean;
+}
 
 /** Where cards live. The Slack implementation coalesces updates to one a second per card. */
 export interface CardSink {
@@ -42,6 +53,7 @@ export class ApprovalEngine {
   /** Identifies this process as the runner of what it executes (for leases). */
   readonly runnerId = `${process.pid}-${randomBytes(8).toString('hex')}`;
   private readonly running = new Set<Promise<void>>();
+  private readonly live = new Map<string, LiveRun>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private readonly commands: Map<string, AnyCommand>;
@@ -196,6 +208,8 @@ export class ApprovalEngine {
     // Progress and results are shown on the card, so they are written in its channel's language.
     const t = this.cardT(req);
     const steps: string[] = [];
+    const live: LiveRun = { lease, steps, t, abandoned: false };
+    this.live.set(req.id, live);
     let outcome: 'succeeded' | 'failed' = 'failed';
     let result: ApprovalRequest['result'];
     try {
@@ -229,7 +243,9 @@ export class ApprovalEngine {
       result = { summary: redactText(err instanceof UserError ? err.localized(t) : errorMessage(err)) };
     } finally {
       lease.stop();
+      this.live.delete(req.id);
     }
+    if (live.abandoned) return;
     if (lease.lost) {
       const done = await store.recordAfterLostLease(req.id, this.runnerId, lostLeaseResult(steps, result, lease.lostBefore, t));
       await this.refresh(done ?? (await store.get(req.id)) ?? req);
@@ -267,6 +283,32 @@ export class ApprovalEngine {
     clearInterval(this.timer);
     await this.sweeping;
     await this.idle();
+  }
+
+  /**
+   * Shutdown: stops sweeping and lets running actions finish within `graceMs`. Any still running
+   * then is given up the way a lost lease gives it up: its signal is aborted and no further step
+   * starts; it is marked interrupted with the steps that had started, and its card says so.
+   * Nothing is left showing "running" for a process that is gone.
+   */
+  async drain(graceMs: number): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+    if (await settledWithin(this.idle(), graceMs)) return;
+    await Promise.all([...this.live].map(([id, run]) => this.abandon(id, run, graceMs)));
+  }
+
+  private async abandon(id: string, run: LiveRun, graceMs: number): Promise<void> {
+    run.abandoned = true;
+    // i18n-exempt: logged and the abort reason, never shown to a reader
+    run.lease.release('this process is shutting down and its grace has run out');
+    const done = await this.deps.store.interruptRunner(id, this.runnerId, shutdownResult(run.steps, graceMs, run.t)).catch((err: unknown) => {
+      this.deps.log.error({ id, err: errorMessage(err) }, 'could not mark an action interrupted at shutdown');
+      return undefined;
+    });
+    this.deps.log.warn({ id, steps: run.steps.length, graceMs }, 'action still running at the end of the shutdown grace: marked interrupted');
+    // Undefined when another replica's sweep interrupted it first; that sweep updated the card.
+    if (done) await this.refresh(done);
   }
 
   async idle(): Promise<void> {

@@ -51,6 +51,12 @@ export class Lease {
     clearInterval(this.timer);
   }
 
+  /** Gives the lease up (shutdown past its grace): lost as if taken, so no further step starts. */
+  release(why: string): void {
+    this.stop();
+    this.lose(why);
+  }
+
   private async renew(): Promise<void> {
     if (this.renewing || this.lost) return; // a slow store: never stack renewals
     this.renewing = true;

@@ -144,6 +144,12 @@ export class ApprovalStore {
     return this.transition(id, runner, `result = $3`, `state = 'interrupted' and runner = $2`, [JSON.stringify(result)], 'lost_lease', 'opsbot');
   }
 
+  /** A runner gives up its own run (shutdown past its grace): running → interrupted, with what it did. */
+  async interruptRunner(id: string, runner: string, result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
+    return this.transition(id, runner, `state = 'interrupted', result = $3, finished_at = now()`, `state = 'running' and runner = $2`, [JSON.stringify(result)], 'interrupted', 'opsbot');
+  }
+
   async deny(id: string, user: string, reason: string): Promise<ApprovalRequest | undefined> {
     return this.transition(id, user, `state = 'denied', decided_by = $2, reason = $3, finished_at = now()`, `state = 'pending' and expires_at > now()`, [reason], 'denied');
   }

@@ -5,6 +5,7 @@ import type { Metrics } from '../core/metrics.ts';
 import { errorMessage } from '../core/errors.ts';
 import { withTimeout } from '../core/timeout.ts';
 import type { Store } from '../store/types.ts';
+import type { Lifecycle } from '../core/lifecycle.ts';
 
 /** config.metrics: a bearer token that scrapers must send, and/or a listener of its own. */
 export interface MetricsOptions {
@@ -27,6 +28,7 @@ function authorized(req: IncomingMessage, token: string): boolean {
 
 function serveMetrics(req: IncomingMessage, res: ServerResponse, metrics: Metrics, opts: MetricsOptions): void {
   if (opts.token && !authorized(req, opts.token)) {
+    // i18n-exempt: an HTTP answer to a Prometheus scraper, not a Slack text
     reply(res, 401, 'unauthorized: send Authorization: Bearer <metrics.token>\n', undefined, { 'WWW-Authenticate': 'Bearer realm="opsbot metrics"' });
     return;
   }
@@ -37,18 +39,23 @@ function serveMetrics(req: IncomingMessage, res: ServerResponse, metrics: Metric
 }
 
 /**
- * Liveness and readiness (the state store answers), beside /slack/events; and Prometheus metrics
- * there too, unless they have a listener of their own (metrics.listen).
+ * Liveness and readiness, beside /slack/events; and Prometheus metrics there too, unless they
+ * have a listener of their own (metrics.listen). /healthz says the process is alive: it stays 200
+ * while draining, so a supervisor never kills a replica that is finishing its work. /readyz says
+ * it should be sent work: the state store answers and it is not shutting down.
  */
-export function opsRoutes(store: Store, metrics: Metrics, opts: MetricsOptions = {}): CustomRoute[] {
+export function opsRoutes(store: Store, metrics: Metrics, opts: MetricsOptions = {}, lifecycle?: Lifecycle): CustomRoute[] {
   const routes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: (_req, res) => reply(res, 200, 'ok\n') },
     {
       path: '/readyz',
       method: ['GET'],
       handler: (_req, res) => {
+        // i18n-exempt: a load balancer's probe body, not a Slack text
+        if (lifecycle?.draining) return reply(res, 503, 'draining: this replica is shutting down\n', undefined, { Connection: 'close' });
         withTimeout(store.ping(), 2000).then(
           () => reply(res, 200, 'ready\n'),
+          // i18n-exempt: a load balancer's probe body, not a Slack text
           (err: unknown) => reply(res, 503, `state store unavailable: ${errorMessage(err)}\n`),
         );
       },
@@ -65,7 +72,9 @@ export function opsRoutes(store: Store, metrics: Metrics, opts: MetricsOptions =
 export async function startMetricsServer(metrics: Metrics, opts: MetricsOptions & { listen: { host?: string; port: number } }): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    // i18n-exempt: HTTP answers on the metrics listener, read by whoever configures the scraper
     if (path !== '/metrics') reply(res, 404, 'not found: this listener serves GET /metrics\n');
+    // i18n-exempt: HTTP answers on the metrics listener, read by whoever configures the scraper
     else if (req.method !== 'GET' && req.method !== 'HEAD') reply(res, 405, 'method not allowed\n', undefined, { Allow: 'GET, HEAD' });
     else serveMetrics(req, res, metrics, opts);
   });
