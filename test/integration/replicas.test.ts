@@ -32,12 +32,9 @@ async function pair(config: Record<string, unknown>): Promise<Pair> {
   const fake = await startFakeSlack({ token: TOKEN });
   const db = await (await sharedPostgres()).createDatabase();
   const opts = { databaseUrl: db, slackApiUrl: fake.url, config };
-  // One after the other: both would migrate the empty database at once, which the advisory lock
-  // allows, but starting A first keeps its start-up sweep the only one that sees an empty store.
-  const a = await startReplica({ name: 'A', ...opts });
-  await a.ready();
-  const b = await startReplica({ name: 'B', ...opts });
-  await b.ready();
+  // At once, as a deploy starts them: migrations of the empty database are serialised by their lock.
+  const [a, b] = await Promise.all([startReplica({ name: 'A', ...opts }), startReplica({ name: 'B', ...opts })]);
+  await Promise.all([a.ready(), b.ready()]);
   return { fake, db, a, b };
 }
 
