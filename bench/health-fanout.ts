@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSshd, type SshHost as Sshd } from '../test/harness/sshd.ts';
 import { runChecks } from '../src/checks/run.ts';
+import { logT } from '../src/i18n/index.ts';
 import { configSchema, type Config } from '../src/config/schema.ts';
 import { createTargets } from '../src/targets/index.ts';
 import type { Targets } from '../src/targets/types.ts';
@@ -114,7 +115,7 @@ async function timed(kind: 'warm' | 'cold', warm: Targets, cfg: Config, pick: (t
   for (let i = 0; i < REPS[kind]; i++) {
     const targets = kind === 'warm' ? warm : createTargets(cfg);
     const t0 = performance.now();
-    const run = await runChecks(pick(targets), cfg, ['host']);
+    const run = await runChecks(pick(targets), cfg, ['host'], logT());
     times.push(performance.now() - t0);
     if (kind === 'cold') await targets.close();
     for (const l of run.lines.filter((x) => x.status === 'crit' && !/ (disk|memory|load)$/.test(x.name))) {
@@ -167,7 +168,7 @@ async function control(cfg: Config, warm: Targets): Promise<{ slowest: number; a
   const stub: Targets = { ...warm, hosts };
   const time = async (t: Targets) => {
     const t0 = performance.now();
-    await runChecks(t, cfg, ['host']);
+    await runChecks(t, cfg, ['host'], logT());
     return performance.now() - t0;
   };
   const singles: number[] = [];
