@@ -3,6 +3,7 @@ import { errorMessage, UserError } from '../core/errors.ts';
 import type { CheckLine, Section } from '../core/report.ts';
 import { TimeoutError, withTimeout } from '../core/timeout.ts';
 import { msg, type T } from '../i18n/index.ts';
+import { limit } from '../targets/errors.ts';
 import type { Targets } from '../targets/types.ts';
 import { evaluateContainers } from './containers.ts';
 import { countErrorLines, evaluateErrors } from './error-log.ts';
@@ -95,7 +96,7 @@ const LABEL: Record<CheckKind, string> = {
 function failed(o: Extract<Outcome, { ok: false }>, t: T): CheckResult {
   const err = o.error;
   const label = t(LABEL[o.kind], { name: o.name });
-  const text = err instanceof TimeoutError ? t('checks:timeout', { seconds: err.ms / 1000 })
+  const text = err instanceof TimeoutError ? t('checks:timeout', limit(err.ms))
     : err instanceof UserError ? err.localized(t)
       : errorMessage(err);
   // A refused host key was reached, and says so itself, as does an error that is already about

@@ -8,10 +8,13 @@ import type { Msg } from '../i18n/index.ts';
  */
 export class TimedOutError extends UnavailableError {
   constructor(text: Msg, readonly ms: number) {
+    // Named as its parent: to whoever reads a log, it is the target being unavailable.
     super(text);
-    this.name = 'TimedOutError';
   }
 }
 
-/** A time limit as catalog messages show it: `{{seconds, number}} s`, formatted for the reader. */
-export const limit = (ms: number) => ({ seconds: ms / 1000 });
+/**
+ * A time limit as catalog messages show it, the number formatted for the reader: "5 s", "1.5 s",
+ * and below a second "700 ms" (the message's `_ms` form, chosen by i18next's context).
+ */
+export const limit = (ms: number) => (ms < 1000 ? { limit: ms, context: 'ms' } : { limit: ms / 1000 });
