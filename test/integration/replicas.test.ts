@@ -117,7 +117,7 @@ describe('two replicas on one database', () => {
     let p: Pair | undefined;
     try {
       // busybox sleep ignores SIGTERM, so the restart takes its whole 6 s stop timeout.
-      p = await pair(approvalConfig(stack, { stop_timeout: '6s', approvals: { lease: scaledDuration(1000), sweep_interval: '300ms' } }));
+      p = await pair(approvalConfig(stack, { stop_timeout: '6s', approvals: { lease: scaledDuration(2000), sweep_interval: '300ms' } }));
       const since = new Date().toISOString();
       const card = await requestRestart(p, p.a, 'worker');
       await approve(p, p.a, MGR, card, 'approve-a');
@@ -158,10 +158,10 @@ describe('SIGTERM drains', () => {
     const stack = await startStack();
     let p: Pair | undefined;
     try {
-      const grace = scaled(3000);
+      const grace = scaled(4000);
       // The restart takes its whole 30 s stop timeout, far past the grace. B sweeps often with a
       // short lease: A's lease is still renewed while it drains, so B never takes it early.
-      p = await pair(approvalConfig(stack, { stop_timeout: '30s', approvals: { lease: scaledDuration(1500), sweep_interval: '200ms' }, shutdown: { grace: `${grace}ms` } }));
+      p = await pair(approvalConfig(stack, { stop_timeout: '30s', approvals: { lease: scaledDuration(2000), sweep_interval: '200ms' }, shutdown: { grace: `${grace}ms` } }));
       const card = await requestRestart(p, p.a, 'nginx');
       await approve(p, p.a, MGR, card, 'approve-a');
       await waitForMessage(p.fake, card.ts, /🔄 Running: restarting/, scaled(30_000));
