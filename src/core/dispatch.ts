@@ -131,7 +131,7 @@ export class Dispatcher {
       this.deps.audit
         .record({ actor: inv.user, channel: inv.channel, command: name, args: auditArgs(inv.text), outcome: 'busy' })
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
-      this.readers.forUser(inv.user).then((t) => send({ ephemeral: true, t, report: { title: `/${name}`, status: 'warn', summary: `⏳ ${t('core:busy')}` } }))
+      this.readers.forUser(inv.user, inv.channel).then((t) => send({ ephemeral: true, t, report: { title: `/${name}`, status: 'warn', summary: `⏳ ${t('core:busy')}` } }))
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
     ]);
   }
@@ -152,7 +152,7 @@ export class Dispatcher {
       reply = await this.execute(name, inv);
       outcome = reply.report.status === 'info' ? 'ok' : reply.report.status;
     } catch (err) {
-      ({ reply, outcome, ref } = this.failure(name, inv, err, await this.readers.forUser(inv.user)));
+      ({ reply, outcome, ref } = this.failure(name, inv, err, await this.readers.forUser(inv.user, inv.channel)));
     }
     const seconds = (performance.now() - started) / 1000;
     metrics.commands.inc({ command: name, outcome });
@@ -181,7 +181,7 @@ export class Dispatcher {
     const verdict = await this.authorize(cmd, inv.user, inv.channel);
     if (!verdict.ok) throw new Denied(verdict.reason);
     // Ephemeral replies are read by the caller, channel replies by the channel.
-    const t = cmd.visibility === 'ephemeral' || cmd.destructive ? await this.readers.forUser(inv.user) : this.readers.forChannel(inv.channel);
+    const t = cmd.visibility === 'ephemeral' || cmd.destructive ? await this.readers.forUser(inv.user, inv.channel) : this.readers.forChannel(inv.channel);
     const base = (typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args) as z.ZodObject;
     const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
     const parsed = parseCommandLine(inv.text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }, ['dryRun', 'breakGlass']);

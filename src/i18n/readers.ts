@@ -40,11 +40,14 @@ export class Readers {
     return translator(locale, this.config.timezone);
   }
 
-  /** The caller's language. Actors that are not Slack users (`schedule:daily-health`) read the default. */
-  async forUser(user: string): Promise<T> {
+  /**
+   * The caller's language. An actor that is not a Slack user (`schedule:daily-health`) has its
+   * replies posted where it acts, so it reads that channel's language when one is given.
+   */
+  async forUser(user: string, channel?: string): Promise<T> {
     if (this.override) return translator(this.override, this.config.timezone);
-    const locale = /^[UW][A-Z0-9]+$/.test(user) ? await this.userLocale(user) : undefined;
-    return translator(locale ?? this.config.locale, this.config.timezone);
+    if (!/^[UW][A-Z0-9]+$/.test(user)) return this.forChannel(channel);
+    return translator((await this.userLocale(user)) ?? this.config.locale, this.config.timezone);
   }
 
   private async userLocale(user: string): Promise<Locale | undefined> {

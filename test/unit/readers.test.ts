@@ -30,6 +30,9 @@ test("a caller's Slack locale is looked up once and cached; other locales and ac
   assert.equal((await readers.forUser('U4')).locale, 'zh-CN');
   assert.equal((await readers.forUser('schedule:daily-health')).locale, 'en', 'not a Slack user: no lookup');
   assert.deepEqual(calls, ['U1', 'U2', 'U3', 'U4']);
+
+  const withChannels = new Readers(config({ locale: 'en', channels: { ops: { id: 'C0OPS', locale: 'zh-CN' } } }), async () => 'en-US');
+  assert.equal((await withChannels.forUser('schedule:daily-health', 'C0OPS')).locale, 'zh-CN', "a schedule's replies read its channel's language");
 });
 
 test('a failed or slow lookup answers in the default language and does not retry on every command', async () => {
