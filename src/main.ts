@@ -6,6 +6,7 @@ import { ApprovalStore } from './approvals/store.ts';
 import { ApprovalEngine } from './approvals/engine.ts';
 import { AuditLog } from './core/audit.ts';
 import { Dispatcher } from './core/dispatch.ts';
+import { allCommands as flatten, ruleKey } from './core/define-command.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { createMetrics } from './core/metrics.ts';
 import { WorkQueue } from './core/work-queue.ts';
@@ -25,6 +26,7 @@ import { SharedRateLimiter } from './core/shared-rate-limit.ts';
 import { DEFAULT_SLACK_API_URL, describeSlackCallError } from './slack/api-error.ts';
 import { openStore, type Store } from './store/index.ts';
 import { createSchedules, type Scheduler } from './schedule/index.ts';
+import { createBackups } from './backup/index.ts';
 import { createTargets } from './targets/index.ts';
 import type { Targets } from './targets/types.ts';
 
@@ -57,7 +59,8 @@ export interface Bot {
 
 /** Names that config may use in permissions and approval rules. */
 export function commandNames(): string[] {
-  return [...new Set(allCommands.flatMap((c) => [c.name, c.permission ?? c.name]))];
+  // Permission keys, and approval-rule keys, which for subcommands are "backup.prune".
+  return [...new Set(flatten(allCommands).flatMap((c) => (c.name.includes(' ') ? [ruleKey(c), c.permission ?? ruleKey(c)] : [c.name, c.permission ?? c.name])))];
 }
 
 export function transportFromEnv(env: Env): Transport | undefined {
@@ -131,6 +134,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     registerHandlers(app, dispatcher, log, replies);
     const schedules = createSchedules({ store, config, dispatcher, rbac, readers, client: app.client, log });
     registerApprovalHandlers(app, approvals, log);
+    createBackups({ store, config, targets, scheduler: schedules.scheduler, log });
 
     let boundPort: number | undefined;
     if (transport.kind === 'http') {

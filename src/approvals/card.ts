@@ -23,7 +23,7 @@ function stateLine(r: ApprovalRequest, t: T, progress?: string): { status: Statu
     case 'denied':
       return { status: 'crit', text: r.reason ? t('approvals:card.denied_reason', { by: who(t, r.decided_by), reason: r.reason }) : t('approvals:card.denied', { by: who(t, r.decided_by) }) };
     case 'cancelled':
-      return { status: 'info', text: t('approvals:card.cancelled') };
+      return result ? { status: 'warn', text: result } : { status: 'info', text: t('approvals:card.cancelled') };
     case 'expired':
       return { status: 'warn', text: t('approvals:card.expired', { ttl: t.duration(new Date(r.expires_at).getTime() - new Date(r.created_at).getTime()) }) };
     case 'interrupted':
@@ -37,9 +37,10 @@ function stateLine(r: ApprovalRequest, t: T, progress?: string): { status: Statu
  * language of the channel it is posted in (`t`). Plans stored before the catalogs hold plain
  * strings; `t.text` shows those as they are.
  */
-export function approvalCard(r: ApprovalRequest, t: T = logT(), progress?: string): Report {
+export function approvalCard(r: ApprovalRequest, t: T = logT(), progress?: string, opts: { cancellable?: boolean } = {}): Report {
   const { status, text } = stateLine(r, t, progress);
   const pending = r.state === 'pending';
+  const job = r.approvals_needed === 0;
   const summary = t.text(r.plan.summary);
   const actions: Action[] = pending
     ? [
@@ -53,7 +54,12 @@ export function approvalCard(r: ApprovalRequest, t: T = logT(), progress?: strin
         },
         { id: 'approval.cancel', label: t('approvals:button.cancel'), value: r.id },
       ]
-    : [];
+    : r.state === 'running' && opts.cancellable && !r.stop_requested_by
+      ? [{
+          id: 'approval.stop', label: t('approvals:button.stop'), value: r.id, style: 'danger' as const,
+          confirm: { title: t('approvals:confirm.stop_title'), text: t('approvals:confirm.stop_text'), confirm: t('approvals:button.stop'), deny: t('approvals:button.back') },
+        }]
+      : [];
   const sections = [{ title: t('approvals:card.plan'), lines: [summary, ...r.plan.steps.map((s, i) => `${i + 1}. ${t.text(s)}`)] }];
   if (r.result?.lines?.length) sections.push({ title: t('approvals:card.result'), lines: r.result.lines });
   const risk = t(`approvals:risk.${r.plan.risk}`);
@@ -66,7 +72,11 @@ export function approvalCard(r: ApprovalRequest, t: T = logT(), progress?: strin
       { label: t('approvals:card.risk'), value: r.plan.riskNote ? t('approvals:card.risk_with_note', { risk, note: t.text(r.plan.riskNote) }) : risk },
       {
         label: t('approvals:card.approvers'),
-        value: r.break_glass ? t('approvals:card.approvers_break_glass', { reason: r.break_glass }) : t('approvals:card.approvers_rule', { n: r.approvals_needed, roles: r.approver_roles }),
+        value: r.break_glass
+          ? t('approvals:card.approvers_break_glass', { reason: r.break_glass })
+          : job ? t('approvals:card.approvers_none')
+            : r.decided_by?.startsWith('schedule:') && r.approvers.length === 0 ? t('approvals:card.approvers_by_rule', { rule: r.rule, actor: r.decided_by })
+              : t('approvals:card.approvers_rule', { n: r.approvals_needed, roles: r.approver_roles }),
       },
       { label: pending ? t('approvals:card.expires') : t('approvals:card.requested'), value: t.time(pending ? r.expires_at : r.created_at) },
     ],

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
 import { approvalCard } from './card.ts';
 import { ApprovalStore, type ApprovalRequest } from './store.ts';
-import type { AnyCommand, ExecContext } from '../core/define-command.ts';
+import { allCommands, ruleKey, type AnyCommand, type ExecContext } from '../core/define-command.ts';
 import { UserError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { hashPlan, type Plan } from './plan.ts';
@@ -60,7 +60,7 @@ export class ApprovalEngine {
   readonly readers: Readers;
 
   constructor(private readonly deps: ApprovalDeps) {
-    this.commands = new Map(deps.commands.map((c) => [c.name, c]));
+    this.commands = new Map(allCommands(deps.commands).map((c) => [c.name, c]));
     this.readers = deps.readers ?? new Readers(deps.config);
   }
 
@@ -68,15 +68,52 @@ export class ApprovalEngine {
     return this.deps.config.approvals;
   }
 
-  rule(command: string): { name: string; approvers: string[]; count: number } {
-    const rule = this.settings.rules[command];
-    return rule ? { name: command, ...rule } : { name: 'default', approvers: ['approver', 'admin'], count: 1 };
+  /** The rule for a command's key ("restore", "backup.prune"); without one, any approver or admin, once. */
+  rule(key: string): { name: string; approvers: string[]; count: number; schedules: string[] } {
+    const rule = this.settings.rules[key];
+    return rule ? { name: key, ...rule } : { name: 'default', approvers: ['approver', 'admin'], count: 1, schedules: [] };
+  }
+
+  /**
+   * A job (cmd.job): no votes, but the same rails as an approved action: one card in the channel
+   * with its progress (and a Stop button when cancellable), a lease, and an honest card when the
+   * process dies. Returns the caller's (private) confirmation.
+   */
+  async runJob(cmd: AnyCommand, p: { user: string; channel: string; argsText: string; plan: Plan }): Promise<Report> {
+    const req = await this.deps.store.create({
+      command: cmd.name, args_text: p.argsText, plan: p.plan, plan_hash: hashPlan(p.plan), requester: p.user, channel: p.channel,
+      rule: 'none', approver_roles: [], approvals_needed: 0, ttlMs: this.settings.ttl,
+    });
+    const card = await this.deps.cards.post(p.channel, approvalCard(req, this.readers.forChannel(p.channel), undefined, { cancellable: cmd.cancellable }));
+    await this.deps.store.setCard(req.id, card.channel, card.ts);
+    const approved = await this.deps.store.approveJob(req.id, p.user, this.settings.lease);
+    if (approved) this.track(this.execute(approved));
+    const t = await this.readers.forUser(p.user, p.channel);
+    return { title: `/${cmd.name}`, status: 'info', summary: t('approvals:job.started', { id: req.id, channel: channelMention(card.channel) }) };
+  }
+
+  /** Stop pressed on a running card. Returns what the clicker should be told (privately). */
+  async stopRun(id: string, user: string): Promise<string> {
+    const [req, t] = await Promise.all([this.deps.store.get(id), this.readers.forUser(user)]);
+    if (!req) return t('approvals:reply.missing', { id });
+    if (req.state !== 'running') return closed(t, id, req.state);
+    if (!this.commands.get(req.command)?.cancellable) return t('approvals:stop.not_cancellable', { command: req.command });
+    const roles = await this.deps.rbac.rolesOf(user);
+    if (req.requester !== user && !roles.has('admin') && !req.approver_roles.some((r) => roles.has(r))) {
+      return t('approvals:stop.not_allowed', { id });
+    }
+    const stopped = await this.deps.store.requestStop(id, user);
+    if (!stopped) return closed(t, id, (await this.deps.store.get(id))?.state ?? req.state);
+    // On this replica it stops at once; on another, at its next heartbeat.
+    this.live.get(id)?.lease.stop_(user);
+    void this.refresh(stopped, t('approvals:stop.stopping', { user: userMention(user) }));
+    return t('approvals:stop.requested', { id });
   }
 
   /** Posts the approval card for a plan; returns the requester's (private) confirmation. */
   async request(cmd: AnyCommand, p: { user: string; channel: string; argsText: string; plan: Plan; breakGlass?: string }): Promise<Report> {
     if (p.breakGlass !== undefined) await this.checkBreakGlass(cmd, p.user, p.breakGlass);
-    const rule = this.rule(cmd.name);
+    const rule = this.rule(ruleKey(cmd));
     let req = await this.deps.store.create({
       command: cmd.name, args_text: p.argsText, plan: p.plan, plan_hash: hashPlan(p.plan), requester: p.user, channel: p.channel,
       rule: rule.name, approver_roles: rule.approvers, approvals_needed: rule.count, ttlMs: this.settings.ttl, breakGlass: p.breakGlass,
@@ -91,6 +128,12 @@ export class ApprovalEngine {
       const approved = await this.deps.store.approveBreakGlass(req.id, p.user, this.settings.lease);
       if (approved) this.track(this.execute(approved));
       return { title: `/${cmd.name}`, status: 'warn', summary: t('approvals:break_glass.running', { id: req.id, channel: channelMention(card.channel) }) };
+    }
+    // A schedule the rule names runs without votes (e.g. nightly pruning); the card and audit say so.
+    if (rule.schedules.includes(p.user)) {
+      const approved = await this.deps.store.approveByRule(req.id, p.user, this.settings.lease);
+      if (approved) this.track(this.execute(approved));
+      return { title: `/${cmd.name}`, status: 'info', summary: t('approvals:by_rule.running', { id: req.id, rule: rule.name, channel: channelMention(card.channel) }) };
     }
     const at = new Date(req.expires_at);
     const summary = card.channel === p.channel
@@ -199,31 +242,49 @@ export class ApprovalEngine {
   /** Claims the request, re-verifies the plan, runs it while holding the lease, and records the outcome. */
   private async run(approved: ApprovalRequest): Promise<void> {
     const { store, log } = this.deps;
-    const req = await store.start(approved.id, this.runnerId, this.settings.lease).catch((err: unknown) => {
+    const started = await store.start(approved.id, this.runnerId, this.settings.lease).catch((err: unknown) => {
       log.error({ id: approved.id, err: errorMessage(err) }, 'could not start approved request');
       return undefined;
     });
-    if (!req) return; // someone else claimed it, or it was interrupted
+    if (!started) return; // someone else claimed it, or it was interrupted
+    if ('busy' in started) {
+      // Another run holds the same target (one backup, verify or restore per target at a time).
+      const t = this.cardT(approved);
+      const holder = started.busy;
+      const summary = holder.id === approved.id
+        ? t('approvals:busy.unknown')
+        : t('approvals:busy.held', { id: holder.id, command: `/${holder.command} ${holder.args_text}`.trim(), user: userMention(holder.requester) });
+      const refused = await store.refuse(approved.id, { status: 'crit', summary });
+      if (refused) await this.refresh(refused);
+      return;
+    }
+    const req = started;
     const lease = new Lease(store, req.id, this.runnerId, this.settings.lease, log);
     // Progress and results are shown on the card, so they are written in its channel's language.
     const t = this.cardT(req);
     const steps: string[] = [];
     const live: LiveRun = { lease, steps, t, abandoned: false };
     this.live.set(req.id, live);
-    let outcome: 'succeeded' | 'failed' = 'failed';
+    let outcome: 'succeeded' | 'failed' | 'cancelled' = 'failed';
     let result: ApprovalRequest['result'];
     try {
       void this.refresh(req);
       const cmd = this.commands.get(req.command);
+      // The card while running; once Stop was pressed it no longer offers Stop.
+      const running = (): ApprovalRequest => ({ ...req, state: 'running', stop_requested_by: lease.stopRequested ? (lease.stoppedBy ?? req.requester) : null });
       const ctx: ExecContext = {
         requestId: req.id, requester: req.requester, t, config: this.deps.config, targets: this.deps.targets, log: log.child({ request: req.id }),
-        signal: lease.signal,
+        status: (text) => {
+          if (!lease.lost) void this.refresh(running(), steps.length ? `${steps[steps.length - 1]} ${text}` : text);
+        },
+        signal: lease.either,
+        stopped: () => (lease.stopRequested ? (lease.stoppedBy ?? '?') : undefined),
         // A step boundary: the runner stops here once its lease is gone. The card update is best
         // effort and never waited for, so a rate-limited Slack cannot hold the action up.
         progress: async (text) => {
           lease.check(text);
           steps.push(text);
-          void this.refresh({ ...req, state: 'running' }, text);
+          void this.refresh(running(), text);
         },
       };
       if (!cmd?.execute) result = { summary: t('approvals:result.unknown_command', { command: req.command }) };
@@ -234,18 +295,24 @@ export class ApprovalEngine {
         else {
           lease.check(t('approvals:lease.first_step'));
           const report = await cmd.execute(ctx, req.plan);
+          // A run that reached its end reports what it did, even when Stop came too late to matter.
           outcome = report.status === 'crit' ? 'failed' : 'succeeded';
           result = { summary: report.summary, status: report.status, lines: (report.sections ?? []).flatMap((s) => s.lines) };
         }
       }
     } catch (err) {
-      if (!(err instanceof LeaseLostError)) log.error({ id: req.id, err: errorMessage(err) }, 'approved action failed');
+      if (lease.stopRequested && !lease.lost) outcome = 'cancelled';
+      else if (!(err instanceof LeaseLostError)) log.error({ id: req.id, err: errorMessage(err) }, 'approved action failed');
       result = { summary: redactText(err instanceof UserError ? err.localized(t) : errorMessage(err)) };
     } finally {
       lease.stop();
       this.live.delete(req.id);
     }
     if (live.abandoned) return;
+    if (outcome === 'cancelled') {
+      const by = lease.stoppedBy ?? (await store.get(req.id).catch(() => undefined))?.stop_requested_by;
+      result = { status: 'warn', summary: t('approvals:stop.done', { user: by ? userMention(by) : t('approvals:card.someone'), detail: result?.summary ?? '' }), lines: result?.lines };
+    }
     if (lease.lost) {
       const done = await store.recordAfterLostLease(req.id, this.runnerId, lostLeaseResult(steps, result, lease.lostBefore, t));
       await this.refresh(done ?? (await store.get(req.id)) ?? req);
@@ -263,8 +330,28 @@ export class ApprovalEngine {
 
   /** Closes expired requests and marks abandoned executions interrupted; updates their cards. */
   async sweep(): Promise<void> {
-    const changed = [...(await this.deps.store.expireDue()), ...(await this.deps.store.interruptStale())];
+    const interrupted = await this.deps.store.interruptStale();
+    const changed = [...(await this.deps.store.expireDue()), ...(await Promise.all(interrupted.map((r) => this.explain(r))))];
     await Promise.all(changed.map((r) => this.refresh(r)));
+  }
+
+  /**
+   * An interrupted run of a command that can tell where things stand (a restore: which database
+   * holds the data now, and what to run next) gets that on its card. Best effort: a target that
+   * cannot be reached leaves the card as it was.
+   */
+  private async explain(req: ApprovalRequest): Promise<ApprovalRequest> {
+    const cmd = this.commands.get(req.command);
+    if (!cmd?.whereNow) return req;
+    try {
+      const t = this.cardT(req);
+      const where = await cmd.whereNow({ requestId: req.id, requester: req.requester, t, config: this.deps.config, targets: this.deps.targets, log: this.deps.log }, req.plan);
+      const earlier = req.result?.lines ?? [];
+      return (await this.deps.store.amendResult(req.id, { status: 'crit', summary: where.summary, lines: [...where.lines, ...earlier] })) ?? req;
+    } catch (err) {
+      this.deps.log.warn({ id: req.id, err: errorMessage(err) }, 'could not tell where an interrupted run left things');
+      return req;
+    }
   }
 
   /** Starts the periodic sweep (and runs one now, which reports what a previous process left). */
@@ -308,7 +395,7 @@ export class ApprovalEngine {
     });
     this.deps.log.warn({ id, steps: run.steps.length, graceMs }, 'action still running at the end of the shutdown grace: marked interrupted');
     // Undefined when another replica's sweep interrupted it first; that sweep updated the card.
-    if (done) await this.refresh(done);
+    if (done) await this.refresh(await this.explain(done));
   }
 
   async idle(): Promise<void> {
@@ -323,7 +410,8 @@ export class ApprovalEngine {
 
   private async refresh(req: ApprovalRequest, progress?: string): Promise<void> {
     if (!req.card_channel || !req.card_ts) return;
-    await this.deps.cards.update(req.card_channel, req.card_ts, approvalCard(req, this.cardT(req), progress)).catch((err: unknown) => {
+    const cancellable = !!this.commands.get(req.command)?.cancellable;
+    await this.deps.cards.update(req.card_channel, req.card_ts, approvalCard(req, this.cardT(req), progress, { cancellable })).catch((err: unknown) => {
       this.deps.log.warn({ id: req.id, err: errorMessage(err) }, 'card update failed');
     });
   }

@@ -5,7 +5,7 @@ import type { T } from '../i18n/index.ts';
 
 /** What renews a lease; ApprovalStore.heartbeat in production. */
 export interface LeaseStore {
-  heartbeat(id: string, runner: string, leaseMs: number): Promise<boolean>;
+  heartbeat(id: string, runner: string, leaseMs: number): Promise<'ok' | 'stop' | 'lost'>;
 }
 
 /** Thrown at a step boundary once the runner no longer holds the lease: it must not go on. */
@@ -28,6 +28,9 @@ export class Lease {
   /** The step the runner was about to start when it noticed the loss. */
   lostBefore: string | undefined;
   private readonly abort = new AbortController();
+  /** Aborted when someone presses Stop (seen here, or by a heartbeat when pressed on another replica). */
+  private readonly stopAbort = new AbortController();
+  stoppedBy: string | undefined;
   private readonly timer: NodeJS.Timeout;
   private lastRenewed = Date.now();
   private renewing = false;
@@ -39,6 +42,21 @@ export class Lease {
   /** Aborted when the lease is lost, for steps that can stop midway. */
   get signal(): AbortSignal {
     return this.abort.signal;
+  }
+
+  /** Aborted when the lease is lost or Stop was pressed: what a cancellable step listens to. */
+  readonly either = AbortSignal.any([this.abort.signal, this.stopAbort.signal]);
+
+  /** Stop was pressed (by `user`; undefined when only the heartbeat saw it and the name is read later). */
+  stop_(user: string | undefined): void {
+    if (this.stopAbort.signal.aborted) return;
+    this.stoppedBy = user;
+    // i18n-exempt: the abort reason, never shown to a reader
+    this.stopAbort.abort(new Error('stopped from the card'));
+  }
+
+  get stopRequested(): boolean {
+    return this.stopAbort.signal.aborted;
   }
 
   check(nextStep: string): void {
@@ -61,9 +79,11 @@ export class Lease {
     if (this.renewing || this.lost) return; // a slow store: never stack renewals
     this.renewing = true;
     try {
-      if (await this.store.heartbeat(this.id, this.runner, this.ms)) this.lastRenewed = Date.now();
+      const beat = await this.store.heartbeat(this.id, this.runner, this.ms);
+      if (beat !== 'lost') this.lastRenewed = Date.now();
+      if (beat === 'stop') this.stop_(undefined);
       // i18n-exempt: logged and the abort reason, never shown to a reader
-      else this.lose('the request is no longer running under this runner');
+      if (beat === 'lost') this.lose('the request is no longer running under this runner');
     } catch (err) {
       // i18n-exempt: logged and the abort reason, never shown to a reader
       if (Date.now() - this.lastRenewed >= this.ms) this.lose(`no renewal for ${this.ms} ms (${errorMessage(err)})`);

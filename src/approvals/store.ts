@@ -5,6 +5,9 @@ import { logT } from '../i18n/index.ts';
 
 export type ApprovalState = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'interrupted' | 'denied' | 'cancelled' | 'expired';
 
+/** What a heartbeat found: still ours, someone asked it to stop, or no longer ours to run. */
+export type Heartbeat = 'ok' | 'stop' | 'lost';
+
 export interface ApprovalRequest {
   id: string;
   command: string;
@@ -24,6 +27,10 @@ export interface ApprovalRequest {
   decided_by: string | null;
   runner: string | null;
   result: { summary?: string; lines?: string[]; status?: string } | null;
+  /** Who pressed Stop on a running job or action's card. */
+  stop_requested_by: string | null;
+  /** What the run holds exclusively while running (e.g. "postgres:main"), from plan.target.lock. */
+  lock_key: string | null;
   created_at: Date;
   expires_at: Date;
   started_at: Date | null;
@@ -61,12 +68,14 @@ export class ApprovalStore {
   async create(req: NewRequest): Promise<ApprovalRequest> {
     return this.store.transaction(async (q) => {
       const [{ id }] = await q.query<{ id: string }>(
-        `insert into approval_requests (id, command, args_text, plan, plan_hash, requester, channel, rule, approver_roles, approvals_needed, break_glass, expires_at)
-         values ('r-' || nextval('approval_request_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond')
+        `insert into approval_requests (id, command, args_text, plan, plan_hash, requester, channel, rule, approver_roles, approvals_needed, break_glass, expires_at, lock_key)
+         values ('r-' || nextval('approval_request_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond', $12)
          returning id`,
-        [req.command, req.args_text, JSON.stringify(req.plan), req.plan_hash, req.requester, req.channel, req.rule, JSON.stringify(req.approver_roles), req.approvals_needed, req.breakGlass ?? null, req.ttlMs],
+        [req.command, req.args_text, JSON.stringify(req.plan), req.plan_hash, req.requester, req.channel, req.rule, JSON.stringify(req.approver_roles), req.approvals_needed, req.breakGlass ?? null, req.ttlMs,
+          typeof req.plan.target.lock === 'string' ? req.plan.target.lock : null],
       );
-      await audit(q, req.requester, req.channel, id, req.command, req.breakGlass ? 'break_glass' : 'requested', { plan: logT().text(req.plan.summary), reason: req.breakGlass });
+      const kind = req.breakGlass ? 'break_glass' : req.approvals_needed === 0 ? 'job' : 'requested';
+      await audit(q, req.requester, req.channel, id, req.command, kind, { plan: logT().text(req.plan.summary), reason: req.breakGlass });
       return (await this.get(id, q))!;
     });
   }
@@ -116,21 +125,68 @@ export class ApprovalStore {
     return this.transition(id, user, `state = 'approved', decided_by = $2, lease_until = now() + $3 * interval '1 millisecond'`, `state = 'pending' and break_glass is not null and requester = $2`, [leaseMs], 'approved_break_glass');
   }
 
-  /** approved → running, claimed by one runner with a lease it must keep renewing. */
-  async start(id: string, runner: string, leaseMs: number): Promise<ApprovalRequest | undefined> {
-    return this.transition(id, runner, `state = 'running', runner = $2, started_at = now(), lease_until = now() + $3 * interval '1 millisecond'`, `state = 'approved'`, [leaseMs], 'started', 'opsbot');
+  /** A job needs no votes: pending → approved at once, audited as the requester's own start. */
+  async approveJob(id: string, user: string, leaseMs: number): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
+    return this.transition(id, user, `state = 'approved', decided_by = $2, lease_until = now() + $3 * interval '1 millisecond'`, `state = 'pending' and approvals_needed = 0 and requester = $2`, [leaseMs], 'approved_job');
   }
 
-  /** Renews the runner's lease; false when the request is no longer this runner's to run. */
-  async heartbeat(id: string, runner: string, leaseMs: number): Promise<boolean> {
-    const rows = await this.store.query(
-      `update approval_requests set lease_until = now() + $3 * interval '1 millisecond' where id = $1 and state = 'running' and runner = $2 returning id`,
+  /** A schedule named by its rule: the rule is the approval (config approvals.rules.<key>.schedules). */
+  async approveByRule(id: string, actor: string, leaseMs: number): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
+    return this.transition(id, actor, `state = 'approved', decided_by = $2, lease_until = now() + $3 * interval '1 millisecond'`, `state = 'pending' and requester = $2`, [leaseMs], 'approved_by_rule');
+  }
+
+  /**
+   * approved → running, claimed by one runner with a lease it must keep renewing. 'busy' when
+   * another run holds the same lock (plan.target.lock) right now: the database decides.
+   */
+  async start(id: string, runner: string, leaseMs: number): Promise<ApprovalRequest | undefined | { busy: ApprovalRequest }> {
+    try {
+      return await this.transition(id, runner, `state = 'running', runner = $2, started_at = now(), lease_until = now() + $3 * interval '1 millisecond'`, `state = 'approved'`, [leaseMs], 'started', 'opsbot');
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      // i18n-exempt: SQL conditions, not prose
+      const [holder] = await this.store.query<ApprovalRequest>(`${SELECT} where r.state = 'running' and r.lock_key = (select lock_key from approval_requests where id = $1)`, [id]);
+      return { busy: holder ?? (await this.get(id))! };
+    }
+  }
+
+  /** The run currently holding a lock, if any. */
+  async holder(lock: string): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
+    return (await this.store.query<ApprovalRequest>(`${SELECT} where r.state = 'running' and r.lock_key = $1`, [lock]))[0];
+  }
+
+  /** An approved request that could not start (its lock was held): approved → failed, with why. */
+  async refuse(id: string, result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
+    return this.transition(id, 'opsbot', `state = 'failed', result = $3, finished_at = now()`, `state = 'approved'`, [JSON.stringify(result)], 'refused_busy');
+  }
+
+  /** Stop pressed on a running card: recorded, and seen by the runner at its next heartbeat. */
+  async requestStop(id: string, user: string): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
+    return this.transition(id, user, `stop_requested_by = coalesce(stop_requested_by, $2)`, `state = 'running'`, [], 'stop_requested');
+  }
+
+  /** Renews the runner's lease: 'lost' when the request is no longer this runner's to run, 'stop' when someone pressed Stop. */
+  async heartbeat(id: string, runner: string, leaseMs: number): Promise<Heartbeat> {
+    const rows = await this.store.query<{ stop_requested_by: string | null }>(
+      `update approval_requests set lease_until = now() + $3 * interval '1 millisecond' where id = $1 and state = 'running' and runner = $2 returning stop_requested_by`,
       [id, runner, leaseMs],
     );
-    return rows.length > 0;
+    if (!rows.length) return 'lost';
+    return rows[0].stop_requested_by ? 'stop' : 'ok';
   }
 
-  async finish(id: string, runner: string, state: 'succeeded' | 'failed', result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
+  /** Replaces the result of a finished request (e.g. where a restore left the data, after an interruption). */
+  async amendResult(id: string, result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
+    // i18n-exempt: SQL conditions, not prose
+    return this.transition(id, 'opsbot', `result = $3`, `state in ('interrupted', 'failed')`, [JSON.stringify(result)], 'result_amended');
+  }
+
+  async finish(id: string, runner: string, state: 'succeeded' | 'failed' | 'cancelled', result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
     // i18n-exempt: SQL conditions, not prose
     return this.transition(id, runner, `state = $3, result = $4, finished_at = now()`, `state = 'running' and runner = $2`, [state, JSON.stringify(result)], state, 'opsbot');
   }

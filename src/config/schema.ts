@@ -85,6 +85,43 @@ const service = z.strictObject({
   ready_timeout: durationWithin({ min: 1, max: 60 * 60_000 }).prefault('60s'),
 });
 
+/** Where a dump runs: the bot's machine, an SSH host, or inside a container (its own pg_dump). */
+const runOn = z.string().regex(/^(local|host:[a-z0-9][a-z0-9_-]*|docker:[a-z0-9][a-z0-9_-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*)$/, 'Expected local, host:<targets.hosts name> or docker:<targets.docker name>/<container>');
+/** A directory on the machine where the dump runs; absolute, so no working directory decides it. */
+const absDir = z.string().regex(/^\/[^\0\n]*$/, 'Expected an absolute path, e.g. /backup/postgresql').transform((d) => d.replace(/\/+$/, '') || '/');
+const keepCounts = z.strictObject({
+  daily: z.number().int().nonnegative().max(3650).default(7),
+  weekly: z.number().int().nonnegative().max(520).default(4),
+  monthly: z.number().int().nonnegative().max(240).default(6),
+}).prefault({});
+/** One PostgreSQL target's backups; the key is a targets.postgres name. */
+const pgBackup = z.strictObject({
+  run_on: runOn.default('local'),
+  // The server as the dump machine reaches it, when that differs from targets.postgres.<name>.url
+  // (e.g. 127.0.0.1 on the database host itself). Without a password, the dump machine's
+  // .pgpass or peer authentication is used.
+  url: z.url({ protocol: /^postgres(ql)?$/, error: 'Invalid URL (expected postgres://user@host:port/db)' }).optional(),
+  dir: absDir.default('/backup/postgresql'),
+  jobs: z.number().int().positive().max(64).default(2),
+  keep: keepCounts,
+  // An off-host copy over SSH, made after each backup and pruned by the same rules.
+  copy_to: z.strictObject({ host: name, dir: absDir }).optional(),
+  // How long one dump, verify or restore may run before it is stopped.
+  timeout: durationWithin({ min: 1000, max: 24 * 3_600_000 }).prefault('6h'),
+});
+/** Manual §2.3: config, uploads and keys of one host, tarred and compressed there. */
+const filesBackup = z.strictObject({
+  host: name,
+  paths: z.array(absDir).min(1),
+  // Archives of paths whose last component is listed here are encrypted (gpg symmetric) before they touch disk.
+  encrypt: z.array(z.string().min(1)).default([]),
+  // A file on that host holding the passphrase (never the passphrase itself).
+  passphrase_file: absDir.optional(),
+  dir: absDir.default('/backup/files'),
+  keep: keepCounts,
+  timeout: durationWithin({ min: 1000, max: 24 * 3_600_000 }).prefault('1h'),
+}).refine((f) => !f.encrypt.length || f.passphrase_file, { message: 'encrypt needs passphrase_file (a file on the host holding the passphrase)' });
+
 /** "host:port", "[::1]:port", ":port" or a bare port: where a listener binds; no host means every interface. */
 const listenAddress = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)?:)?(\d{1,5})$/.exec(String(value).trim());
@@ -155,7 +192,13 @@ export const configSchema = z.strictObject({
   services: z.record(name, service).default({}),
   approvals: z.strictObject({
     ttl: durationWithin({ min: 1000, max: 7 * 86_400_000 }).prefault('30m'),
-    rules: z.record(name, z.strictObject({ approvers: z.array(name).min(1), count: z.number().int().positive().default(1) })).default({}),
+    // Keys are command names, or "<command>.<subcommand>" (backup.prune). A schedule listed in
+    // `schedules` runs that command without votes: the rule itself is its approval (audited).
+    rules: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)?$/, 'Use a command name, or command.subcommand'), z.strictObject({
+      approvers: z.array(name).min(1),
+      count: z.number().int().positive().default(1),
+      schedules: z.array(z.string().regex(/^schedule:[a-z0-9][a-z0-9_-]*$/, 'Expected schedule:<name>')).default([]),
+    })).default({}),
     // How often expired requests are closed and abandoned executions marked interrupted.
     // An interval of 0 would spin; one of hours would leave expired requests open for hours.
     sweep_interval: durationWithin({ min: 100, max: 60 * 60_000 }).prefault('30s'),
@@ -179,7 +222,16 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   // Commands run on a calendar (see docs/config.md, "schedules").
   schedules: z.record(name, schedule).default({}),
-  backups: z.strictObject({ dir: z.string().default('/backup/postgresql'), retention_days: z.number().int().positive().default(7) }).prefault({}),
+  // Manual §2: PostgreSQL dumps and file archives, kept grandfather-father-son (docs/config.md, "backups").
+  backups: z.strictObject({
+    postgres: z.record(name, pgBackup).default({}),
+    files: z.record(name, filesBackup).default({}),
+  }).prefault({}),
+  // /restore (manual §2.2): the app's writers stopped only for the swap, and how long the replaced database is kept.
+  restore: z.strictObject({
+    stop_services: z.array(name).default([]),
+    keep_previous: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('7d'),
+  }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
     // On by default: a channel typing /health at once during an incident gets one report.
@@ -265,6 +317,35 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
         issues.push({ path: ['services', svc, key], message: `Unknown ${key === 'docker' ? 'docker target' : 'host'} "${ref}" (define it under targets.${kind})` });
       }
     }
+  }
+  // Backups name their targets, hosts and services; the restore's writers are services.
+  const defined = (kind: string) => new Set(Object.keys(isObj(targets[kind]) ? (targets[kind] as Record<string, unknown>) : {}));
+  const hosts = defined('hosts');
+  if (targets.local !== false) hosts.add('local');
+  const backups = isObj(doc.backups) ? doc.backups : {};
+  for (const [target, def] of entries(backups.postgres)) {
+    if (!defined('postgres').has(target)) issues.push({ path: ['backups', 'postgres', target], message: `Unknown PostgreSQL target "${target}" (define it under targets.postgres)` });
+    if (!isObj(def)) continue;
+    const on = typeof def.run_on === 'string' ? /^(host|docker):([^/]+)/.exec(def.run_on) : null;
+    if (on && !(on[1] === 'host' ? hosts : defined('docker')).has(on[2])) {
+      issues.push({ path: ['backups', 'postgres', target, 'run_on'], message: `Unknown ${on[1] === 'host' ? 'host' : 'docker target'} "${on[2]}" (define it under targets.${on[1] === 'host' ? 'hosts' : 'docker'})` });
+    }
+    const copy = isObj(def.copy_to) ? def.copy_to.host : undefined;
+    if (typeof copy === 'string' && !hosts.has(copy)) issues.push({ path: ['backups', 'postgres', target, 'copy_to', 'host'], message: `Unknown host "${copy}" (define it under targets.hosts)` });
+  }
+  for (const [set, def] of entries(backups.files)) {
+    const host = isObj(def) ? def.host : undefined;
+    if (typeof host === 'string' && !hosts.has(host)) issues.push({ path: ['backups', 'files', set, 'host'], message: `Unknown host "${host}" (define it under targets.hosts)` });
+  }
+  const services = new Set(Object.keys(isObj(doc.services) ? doc.services : {}));
+  list(isObj(doc.restore) ? doc.restore.stop_services : undefined).forEach((s, i) => {
+    if (typeof s === 'string' && !services.has(s)) issues.push({ path: ['restore', 'stop_services', i], message: `Unknown service "${s}" (define it under services)` });
+  });
+  for (const [rule, def] of entries(rules)) {
+    list(isObj(def) ? def.schedules : undefined).forEach((m, i) => {
+      const sched = typeof m === 'string' && /^schedule:(.+)$/.exec(m)?.[1];
+      if (sched && !schedules.has(sched)) issues.push({ path: ['approvals', 'rules', rule, 'schedules', i], message: `Unknown schedule "${sched}" (define it under schedules)` });
+    });
   }
   return issues;
 }

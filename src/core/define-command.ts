@@ -42,8 +42,20 @@ export interface ExecContext {
    * holds the request's lease: the step must then not start.
    */
   progress(text: string): Promise<void>;
-  /** Aborted when the runner loses its lease, for long steps that can stop midway. */
+  /** Shows how a long step is going ("412 MB, 3/5 tables") on the card, without starting a new step. Best effort. */
+  status(text: string): void;
+  /** Aborted when the runner loses its lease or someone presses Stop, for long steps that can stop midway. */
   signal: AbortSignal;
+  /** Who pressed Stop on the card, once someone has. */
+  stopped(): string | undefined;
+}
+
+/** The approval rule key of a command: "restore", or "backup.prune" for a subcommand. */
+export const ruleKey = (cmd: AnyCommand) => cmd.rule ?? cmd.name.replace(' ', '.');
+
+/** Every command and subcommand, flattened: the engine runs them by name. */
+export function allCommands(commands: AnyCommand[]): AnyCommand[] {
+  return commands.flatMap((c) => [c, ...allCommands(Object.values(c.subcommands ?? {}))]);
 }
 
 export interface CommandDef<S extends z.ZodObject> {
@@ -66,6 +78,25 @@ export interface CommandDef<S extends z.ZodObject> {
   permission?: string;
   /** Replies visible to the whole channel (default) or only to the caller. */
   visibility?: 'channel' | 'ephemeral';
+  /**
+   * Subcommands, chosen by the first word (`/backup list` → subcommands.list). Each is a whole
+   * command of its own kind (read-only, job or destructive); its name is "parent sub".
+   */
+  subcommands?: Record<string, AnyCommand>;
+  /**
+   * A job changes nothing that needs a vote but takes long: it plans, then runs at once on the
+   * approval engine's rails (one card with progress, a lease, interruption handling), e.g. /backup.
+   */
+  job?: boolean;
+  /** A running job or action shows a Stop button; execute() must then honour ctx.signal. */
+  cancellable?: boolean;
+  /** The approval rule's key; default: the command's name with "." for the space ("backup.prune"). */
+  rule?: string;
+  /**
+   * After a run was interrupted (its process died or shut down), what the card should say about
+   * where things stand and what to run next. Read-only: it inspects, never repairs.
+   */
+  whereNow?(ctx: Omit<ExecContext, 'progress' | 'signal' | 'stopped' | 'status'>, plan: Plan): Promise<{ summary: string; lines: string[] }>;
   /** Read-only commands: do the work and report. */
   run?(ctx: CommandContext<z.output<S>>): Promise<Report>;
   /** Destructive commands: compute the exact plan against the live system, changing nothing. */

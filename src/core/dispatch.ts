@@ -173,18 +173,19 @@ export class Dispatcher {
     if (inv.text.length > MAX_COMMAND_TEXT) {
       throw new UserError(msg('core:too_long', { length: inv.text.length, max: MAX_COMMAND_TEXT }));
     }
-    const cmd = this.byName.get(name);
-    if (!cmd) {
+    const top = this.byName.get(name);
+    if (!top) {
       const guess = didYouMean(name, [...this.byName.keys()]);
       throw new UserError(msg('core:unknown_command', { command: `/${name}` }), { hint: guess && `/${guess}`, usage: [{ syntax: '/ops help', note: 'core:usage.ops_help' }] });
     }
+    const { cmd, text } = route(top, inv.text);
     const verdict = await this.authorize(cmd, inv.user, inv.channel);
     if (!verdict.ok) throw new Denied(verdict.reason);
     // Ephemeral replies are read by the caller, channel replies by the channel.
-    const t = cmd.visibility === 'ephemeral' || cmd.destructive ? await this.readers.forUser(inv.user, inv.channel) : this.readers.forChannel(inv.channel);
+    const t = cmd.visibility === 'ephemeral' || cmd.destructive || cmd.job ? await this.readers.forUser(inv.user, inv.channel) : this.readers.forChannel(inv.channel);
     const base = (typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args) as z.ZodObject;
     const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
-    const parsed = parseCommandLine(inv.text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }, ['dryRun', 'breakGlass']);
+    const parsed = parseCommandLine(text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }, ['dryRun', 'breakGlass']);
     const args = parsed.values as Record<string, unknown>;
     const log = this.deps.log;
     let childLog: Logger | undefined;
@@ -205,6 +206,7 @@ export class Dispatcher {
       recentAudit: (opts) => this.deps.audit.recent(opts),
     };
     if (cmd.destructive) return this.destructive(cmd, ctx, inv, parsed.echo);
+    if (cmd.job) return this.job(cmd, ctx, inv, parsed.echo);
     if (!cmd.run) throw new InternalError('command_without_run', `/${name} defines no run()`);
     const report = await cmd.run(ctx as CommandContext<never>);
     return { report, ephemeral: cmd.visibility === 'ephemeral', t };
@@ -231,6 +233,15 @@ export class Dispatcher {
     if (!this.deps.approvals) throw new InternalError('approvals_unavailable', 'no approval engine configured');
     const report = await this.deps.approvals.request(cmd, { user: inv.user, channel: inv.channel, argsText, plan, breakGlass });
     return { report, ephemeral: true, t: ctx.t };
+  }
+
+  /** A job: plan against the live system, then run at once on the approval engine's rails (its card shows progress). */
+  private async job(cmd: AnyCommand, ctx: CommandContext<unknown>, inv: Invocation, argsText: string): Promise<Reply> {
+    if (!cmd.plan || !cmd.execute) throw new InternalError('job_without_plan', `/${cmd.name} must define plan() and execute()`);
+    const plan = await cmd.plan(ctx as CommandContext<never>);
+    if (!this.deps.approvals) throw new InternalError('approvals_unavailable', 'no approval engine configured');
+    const report = await this.deps.approvals.runJob(cmd, { user: inv.user, channel: inv.channel, argsText, plan });
+    return { report, ephemeral: true, t: await this.readers.forUser(inv.user, inv.channel) };
   }
 
   async allowedFor(user: string, channel: string): Promise<AnyCommand[]> {
@@ -262,3 +273,10 @@ class Refusal extends Error {
 }
 class RateLimited extends Refusal {}
 class Denied extends Refusal {}
+
+/** `/backup list latest` → the `list` subcommand with "latest"; words that name no subcommand stay the parent's arguments. */
+function route(cmd: AnyCommand, text: string): { cmd: AnyCommand; text: string } {
+  const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(text);
+  const sub = m && cmd.subcommands && Object.hasOwn(cmd.subcommands, m[1]) ? cmd.subcommands[m[1]] : undefined;
+  return sub ? route(sub, m![2]) : { cmd, text };
+}

@@ -2,6 +2,9 @@
 // bundle carries them; a test checks that both locales have the same keys and placeholders.
 import enApprovals from './en/approvals.json' with { type: 'json' };
 import enAudit from './en/audit.json' with { type: 'json' };
+import enBackup from './en/backup.json' with { type: 'json' };
+import enFiles from './en/files.json' with { type: 'json' };
+import enRestore from './en/restore.json' with { type: 'json' };
 import enChecks from './en/checks.json' with { type: 'json' };
 import enCommon from './en/common.json' with { type: 'json' };
 import enConsole from './en/console.json' with { type: 'json' };
@@ -17,6 +20,9 @@ import enSlack from './en/slack.json' with { type: 'json' };
 import enTargets from './en/targets.json' with { type: 'json' };
 import zhApprovals from './zh-CN/approvals.json' with { type: 'json' };
 import zhAudit from './zh-CN/audit.json' with { type: 'json' };
+import zhBackup from './zh-CN/backup.json' with { type: 'json' };
+import zhFiles from './zh-CN/files.json' with { type: 'json' };
+import zhRestore from './zh-CN/restore.json' with { type: 'json' };
 import zhChecks from './zh-CN/checks.json' with { type: 'json' };
 import zhCommon from './zh-CN/common.json' with { type: 'json' };
 import zhConsole from './zh-CN/console.json' with { type: 'json' };
@@ -35,12 +41,12 @@ export type Catalog = Record<string, unknown>;
 
 export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
-    approvals: enApprovals, audit: enAudit, checks: enChecks, common: enCommon, console: enConsole, core: enCore,
+    approvals: enApprovals, audit: enAudit, backup: enBackup, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore,
     diagnose: enDiagnose, health: enHealth, lifecycle: enLifecycle, logs: enLogs, ops: enOps, restart: enRestart,
     schedule: enSchedule, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
-    approvals: zhApprovals, audit: zhAudit, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore,
+    approvals: zhApprovals, audit: zhAudit, backup: zhBackup, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore,
     diagnose: zhDiagnose, health: zhHealth, lifecycle: zhLifecycle, logs: zhLogs, ops: zhOps, restart: zhRestart,
     schedule: zhSchedule, slack: zhSlack, targets: zhTargets,
   },

@@ -19,7 +19,7 @@ export function registerApprovalHandlers(app: App, engine: ApprovalEngine, log: 
     return t('approvals:reply.internal_error', { ref });
   };
 
-  app.action<BlockButtonAction>(/^approval\.(approve|deny|cancel)$/, async ({ ack, body, action, respond, client }) => {
+  app.action<BlockButtonAction>(/^approval\.(approve|deny|cancel|stop)$/, async ({ ack, body, action, respond, client }) => {
     await ack();
     const id = action.value ?? '';
     const user = body.user.id;
@@ -39,7 +39,9 @@ export function registerApprovalHandlers(app: App, engine: ApprovalEngine, log: 
         await client.views.open({ trigger_id: body.trigger_id, view: denyModal(id, channel, t) });
         return;
       }
-      const text = action.action_id === 'approval.approve' ? await engine.approve(id, user) : await engine.cancel(id, user);
+      const text = action.action_id === 'approval.approve' ? await engine.approve(id, user)
+        : action.action_id === 'approval.stop' ? await engine.stopRun(id, user)
+          : await engine.cancel(id, user);
       await tell(text);
     } catch (err) {
       // i18n-exempt: the log line's message

@@ -18,3 +18,12 @@ export class TimedOutError extends UnavailableError {
  * and below a second "700 ms" (the message's `_ms` form, chosen by i18next's context).
  */
 export const limit = (ms: number) => (ms < 1000 ? { limit: ms, context: 'ms' } : { limit: ms / 1000 });
+
+/** A command stopped because its caller aborted it (Stop on a card, a lost lease); not a failure of the target. */
+export class AbortedError extends Error {
+  constructor() {
+    // i18n-exempt: never shown; callers say why they stopped
+    super('stopped by its caller');
+    this.name = 'AbortedError';
+  }
+}

@@ -3,7 +3,7 @@ import { readFile, stat, statfs } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { UnavailableError } from '../core/errors.ts';
 import { msg } from '../i18n/index.ts';
-import { limit, TimedOutError } from './errors.ts';
+import { AbortedError, limit, TimedOutError } from './errors.ts';
 import { NETWORK_FS, diskMounts, diskUsageOf, memoryUsage, outputOf, parseCores, parseDf, parseLoadavg, parseMeminfo, parseMounts, type Mount } from './host-parse.ts';
 import { DEFAULT_MAX_BYTES, OutputCap, templates } from './templates.ts';
 import type { DiskUsage, HostExecutor, HostHealth, RunOptions, RunResult, TemplateName, Templates } from './types.ts';
@@ -62,7 +62,14 @@ export class LocalHost implements HostExecutor {
     return new Promise((resolve, reject) => {
       // No shell: each argv word reaches the program as it is. Its own process group, so that
       // stopping a template that is a pipeline (sh -c 'tail | grep') stops all of it.
-      const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      // stdin is a pipe kept open only for templates that read it (backup templates: a secret on
+      // the first line, and its end as the sign that the caller is gone).
+      const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, LC_ALL: 'C' }, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
+      if (opts.stdin !== undefined) {
+        child.stdin?.on('error', () => {}); // a command that exits without reading it
+        child.stdin?.write(opts.stdin);
+      }
+      let aborted = false;
       const kill = () => {
         try {
           process.kill(-child.pid!, 'SIGKILL');
@@ -70,15 +77,21 @@ export class LocalHost implements HostExecutor {
           // already gone
         }
       };
+      const onAbort = () => {
+        aborted = true;
+        kill();
+      };
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         kill();
       }, timeoutMs);
-      child.stdout.on('data', (c: Buffer) => {
+      child.stdout!.on('data', (c: Buffer) => {
         if (!stdout.push(c)) kill();
       });
-      child.stderr.on('data', (c: Buffer) => stderr.push(c));
+      child.stderr!.on('data', (c: Buffer) => stderr.push(c));
       child.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         // A missing program reads like it does over SSH: exit 127, not an exception.
@@ -88,7 +101,10 @@ export class LocalHost implements HostExecutor {
       });
       child.once('close', (code) => {
         clearTimeout(timer);
-        if (timedOut) reject(new TimedOutError(msg('targets:local.timed_out', { template, ...limit(timeoutMs) }), timeoutMs));
+        opts.signal?.removeEventListener('abort', onAbort);
+        child.stdin?.destroy();
+        if (aborted) reject(new AbortedError());
+        else if (timedOut) reject(new TimedOutError(msg('targets:local.timed_out', { template, ...limit(timeoutMs) }), timeoutMs));
         else resolve({ stdout: stdout.text(), stderr: stderr.text(), code, truncated: stdout.truncated });
       });
     });

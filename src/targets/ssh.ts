@@ -5,7 +5,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import type { Config } from '../config/schema.ts';
 import { UnavailableError } from '../core/errors.ts';
 import { msg } from '../i18n/index.ts';
-import { limit, TimedOutError } from './errors.ts';
+import { AbortedError, limit, TimedOutError } from './errors.ts';
 import { hostHealth, outputOf, splitHostFacts } from './host-parse.ts';
 import { commandLine } from './quote.ts';
 import { DEFAULT_MAX_BYTES, OutputCap, templates } from './templates.ts';
@@ -124,6 +124,16 @@ export class SshHost implements HostExecutor {
         reject(new TimedOutError(msg('targets:ssh.timed_out', { template, host: this.name, ...limit(timeoutMs) }), timeoutMs));
       }, timeoutMs);
     });
+    // The caller's Stop: the same as our own timeout, but reported as aborted.
+    const stopped = new Promise<never>((_, reject) => {
+      const onAbort = () => {
+        abort.abort();
+        reject(new AbortedError());
+      };
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    stopped.catch(() => {});
     const work = (async () => {
       const release = await this.gate.acquire();
       try {
@@ -134,7 +144,7 @@ export class SshHost implements HostExecutor {
           if (abort.signal.aborted) throw new Error('aborted'); // the caller has already had its timeout
           phase = 'exec';
           try {
-            return await this.exec(client, line, opts.maxBytes ?? DEFAULT_MAX_BYTES, abort.signal);
+            return await this.exec(client, line, opts.maxBytes ?? DEFAULT_MAX_BYTES, abort.signal, opts.stdin);
           } catch (err) {
             // A refused session: wait a moment and ask again, within the command's own timeout.
             if (err instanceof ChannelRefused && !abort.signal.aborted) {
@@ -154,7 +164,7 @@ export class SshHost implements HostExecutor {
     })();
     work.catch(() => {}); // settles after the timeout when the command was stopped
     try {
-      return await Promise.race([work, timeout]);
+      return await Promise.race([work, timeout, stopped]);
     } finally {
       clearTimeout(timer);
     }
@@ -240,7 +250,7 @@ export class SshHost implements HostExecutor {
     }
   }
 
-  private exec(client: Client, line: string, maxBytes: number, abort: AbortSignal): Promise<RunResult> {
+  private exec(client: Client, line: string, maxBytes: number, abort: AbortSignal, stdin?: string): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       const opened = (err: Error | undefined, channel: ClientChannel) => {
         // ssh2 fails a channel that was never confirmed with "No response from server" when the
@@ -289,8 +299,9 @@ export class SshHost implements HostExecutor {
           if (!exited && !stopped) return reject(new UnavailableError(msg('targets:ssh.connection_lost', { where: this.where })));
           resolve({ stdout: stdout.text(), stderr: stderr.text(), code, truncated: stdout.truncated });
         });
-        // stdin is left open: ssh2 sends no signal on a channel whose stdin was ended, and no
-        // template reads stdin (a program that did would wait, and be killed at its timeout).
+        // stdin is left open: ssh2 sends no signal on a channel whose stdin was ended. Only the
+        // backup templates read it: a secret on the first line, then its end when we close.
+        if (stdin !== undefined) channel.write(stdin);
       };
       try {
         client.exec(line, opened);

@@ -8,6 +8,7 @@
  */
 import { UserError } from '../core/errors.ts';
 import { msg } from '../i18n/index.ts';
+import { backupTemplates } from '../backup/templates.ts';
 
 /** Pseudo file systems say nothing about disk space (the manual's df -h lists real disks). */
 const SKIP_FS = ['tmpfs', 'devtmpfs', 'squashfs', 'efivarfs'].flatMap((t) => ['-x', t]);
@@ -124,6 +125,7 @@ export const templates = {
   tcpProbe: (host: string, p: number) => ['timeout', '3', 'bash', '-c', 'exec 3<>"/dev/tcp/$1/$2"', 'opsbot-probe', hostname(host), port(p)],
   /** "SIZE MTIME": bytes and seconds since the epoch, following symlinks. */
   stat: (path: string) => ['stat', '-L', '-c', '%s %Y', '--', file(path)],
+  ...backupTemplates,
 } satisfies Record<string, (...args: never[]) => string[]>;
 
 export type Templates = typeof templates;
@@ -132,6 +134,13 @@ export type TemplateName = keyof Templates;
 export interface RunOptions {
   /** Default: the host's timeout. The command is killed when it passes. */
   timeoutMs?: number;
+  /**
+   * Written to the command's stdin, which is then left open (see the backup templates: a secret
+   * is read from the first line, and the end of stdin tells the command its caller is gone).
+   */
+  stdin?: string;
+  /** Stops the command (and rejects with AbortedError) when aborted, e.g. Stop on a backup's card. */
+  signal?: AbortSignal;
   /** Bytes of stdout kept (default 256 KiB); past it the command is stopped. */
   maxBytes?: number;
 }

@@ -111,8 +111,8 @@ describe('interpolation', () => {
   });
 
   test('an empty env value falls back to the :-default', () => {
-    const config = parseConfig({ backups: { dir: '${BACKUP_DIR:-/srv/backups}' } }, 't', { BACKUP_DIR: '' });
-    assert.equal(config.backups.dir, '/srv/backups');
+    const config = parseConfig({ targets: { docker: { d: { socket: '${BACKUP_DIR:-/srv/backups}' } } } }, 't', { BACKUP_DIR: '' });
+    assert.equal(config.targets.docker.d.socket, '/srv/backups');
   });
 
   test('${file:path} reads a file relative to the config file, trailing newline trimmed', () => {
@@ -137,9 +137,9 @@ describe('interpolation', () => {
   });
 
   test('a value from the environment cannot change the document structure', () => {
-    const config = parseConfig({ backups: { dir: '${EVIL}' } }, 't', { EVIL: '/x\nroles: { admin: [U0EVIL] }' });
+    const config = parseConfig({ targets: { docker: { d: { socket: '${EVIL}' } } } }, 't', { EVIL: '/x\nroles: { admin: [U0EVIL] }' });
     assert.deepEqual(config.roles, {});
-    assert.equal(config.backups.dir, '/x\nroles: { admin: [U0EVIL] }');
+    assert.equal(config.targets.docker.d.socket, '/x\nroles: { admin: [U0EVIL] }');
   });
 });
 
@@ -268,9 +268,9 @@ describe('what check-config refuses', () => {
     { name: 'the public key given as privateKeyFile', yaml: host(`privateKeyFile: keys/id.pub, hostKey: "${FINGERPRINT}"`), files: { 'keys/id.pub': 'ssh-ed25519 AAAAC3Nza ops@app1\n' }, path: 'targets.hosts.app1.privateKeyFile', re: /is a public key/ },
     { name: 'an empty file', yaml: '', path: '(root)', re: /the file is empty/ },
     { name: 'a file of comments only', yaml: '# opsbot config\n# (to do)\n', path: '(root)', re: /the file is empty/ },
-    { name: 'an unclosed ${', yaml: 'backups: { dir: "/srv/${BACKUP_DIR" }\n', path: 'backups.dir', re: /unclosed \$\{/ },
-    { name: 'an unclosed ${ after a good reference', yaml: 'backups: { dir: "${HOME:-/root}/${x" }\n', path: 'backups.dir', re: /unclosed \$\{/ },
-    { name: 'a reference nested in a default', yaml: 'backups: { dir: "${A:-${B}}" }\n', path: 'backups.dir', re: /nested reference/ },
+    { name: 'an unclosed ${', yaml: 'targets: { docker: { d: { socket: "/srv/${BACKUP_DIR" } } }\n', path: 'targets.docker.d.socket', re: /unclosed \$\{/ },
+    { name: 'an unclosed ${ after a good reference', yaml: 'targets: { docker: { d: { socket: "${HOME:-/root}/${x" } } }\n', path: 'targets.docker.d.socket', re: /unclosed \$\{/ },
+    { name: 'a reference nested in a default', yaml: 'targets: { docker: { d: { socket: "${A:-${B}}" } } }\n', path: 'targets.docker.d.socket', re: /nested reference/ },
     { name: 'a recursive YAML alias', yaml: 'roles: &x { admin: [*x] }\n', path: 'roles.admin.0', re: /recursive YAML alias/ },
     { name: 'a recursive alias at an unknown key', yaml: 'a: &x [*x]\n', path: 'a.0', re: /recursive YAML alias/ },
     {
@@ -297,12 +297,12 @@ describe('what check-config refuses', () => {
     const together = configFile([
       'health: { timeout: 30d }',
       'approvals: { sweep_interval: 30d }',
-      'backups: { dir: "/srv/${BACKUP_DIR" }',
+      'shutdown: { grace: "${GRACE" }',
       'metrics: { token: secret }',
       host(`privateKeyFile: keys/id_ed25519, hostKey: "SHA256:REPLACEwithTheFingerprintOfApp1sHostKey0000"`),
     ].join('\n'));
     const runs: Array<[string, RegExp[]]> = [
-      [together, [/^ {2}- health\.timeout: 30d is too long/m, /^ {2}- approvals\.sweep_interval: 30d is too long/m, /^ {2}- backups\.dir: unclosed \$\{/m,
+      [together, [/^ {2}- health\.timeout: 30d is too long/m, /^ {2}- approvals\.sweep_interval: 30d is too long/m, /^ {2}- shutdown\.grace: unclosed \$\{/m,
         /^ {2}- metrics\.token: /m, /^ {2}- targets\.hosts\.app1\.hostKey: .*placeholder/m, /^ {2}- targets\.hosts\.app1\.privateKeyFile: cannot read .*ENOENT/m]],
       [configFile(''), [/^ {2}- \(root\): the file is empty/m]],
       [configFile('a: &x [*x]\n'), [/^ {2}- a\.0: recursive YAML alias/m]],
@@ -339,12 +339,12 @@ describe('what check-config refuses', () => {
     const config = parseConfig({
       health: { timeout: '10m', thresholds: { container_recent_restart: 2 ** 31 - 1 } },
       approvals: { sweep_interval: '1h', lease: '100ms', ttl: '7d' },
-      backups: { dir: '${DIR}' },
+      targets: { docker: { d: { socket: '${DIR}' } } },
     }, 't', { DIR: '/srv/${not-a-reference' });
     assert.equal(config.health.timeout, 600_000);
     assert.equal(config.health.thresholds.container_recent_restart, 2 ** 31 - 1);
     assert.equal(config.approvals.ttl, 7 * 86_400_000);
-    assert.equal(config.backups.dir, '/srv/${not-a-reference');
+    assert.equal(config.targets.docker.d.socket, '/srv/${not-a-reference');
   });
 
   test('metrics.listen takes host:port, [v6]:port, :port and a bare port', () => {

@@ -162,8 +162,9 @@ describe('config/opsbot.example.yaml', () => {
     assert.equal(config.services.backend.container, 'mitong-backend-1');
     assert.equal(config.approvals.rules.restart.count, 1);
     assert.equal(config.permissions.restart.roles[0], 'operator');
-    assert.equal(config.backups.dir, '/backup/postgresql');
-    assert.equal(config.backups.retention_days, 7);
+    assert.equal(config.backups.postgres.main.dir, '/backup/postgresql');
+    assert.deepEqual(config.backups.postgres.main.keep, { daily: 7, weekly: 4, monthly: 6 });
+    assert.deepEqual(config.restore.stop_services, ['backend', 'worker']);
     assert.deepEqual(config.metrics.listen, { host: '127.0.0.1', port: 9100 });
   });
 
