@@ -75,7 +75,7 @@ const status = defineCommand({
     const target = pickTarget(ctx.config, ctx.args.target, [USAGE[2]]);
     const dbs = await restoreState(ctx.config, target);
     const lines = dbs.map((d) => t(`restore:status.${d.mark?.kind ?? 'plain'}`, {
-      name: d.name, size: d.sizeBytes, request: d.mark?.request ?? '', backup: d.mark?.backup ?? '', until: d.mark?.until ? new Date(d.mark.until) : new Date(0),
+      name: d.name, size: d.sizeBytes, request: d.mark?.request ?? '', backup: d.mark?.backup ?? '', at: d.mark?.until ? Date.parse(d.mark.until) : 0,
     }));
     return { title: t('restore:status.title', { target }), status: 'info', summary: t('restore:status.summary', { count: dbs.length }), sections: [{ title: t('restore:status.heading'), lines }] };
   },
@@ -103,10 +103,11 @@ export default defineCommand({
     const side = checkName(`${database}_restore_${when}`);
     const before = checkName(`${database}_before_${when}`);
     const list = writers(config);
-    const verified = row.verify_ok === true ? msg('restore:plan.verified', { at: new Date(row.verified_at!) }) : row.verify_ok === false ? msg('restore:plan.verify_failed') : msg('restore:plan.unverified');
+    // The card says whether the backup was verified, and when (one message per case: a Msg cannot hold a Msg).
+    const verified = row.verify_ok === true ? 'verified' : row.verify_ok === false ? 'verify_failed' : 'unverified';
     const stopMs = list.reduce((n, w) => Math.max(n, w.stopTimeoutSec * 1000), 0);
     return {
-      summary: msg('restore:plan.summary', { id: row.id, database, at: new Date(row.started_at), size: Number(row.size_bytes ?? 0), tables: row.manifest.tables.length }),
+      summary: msg('restore:plan.summary', { id: row.id, database, at: new Date(row.started_at).getTime(), size: Number(row.size_bytes ?? 0), tables: row.manifest.tables.length }),
       steps: [
         msg('restore:plan.step_check', { files: row.manifest.files.length }),
         msg('restore:plan.step_side', { side, database }),
@@ -118,7 +119,7 @@ export default defineCommand({
       ],
       risk: 'high',
       // The downtime is the swap window only: stopping the writers, two renames, starting them.
-      riskNote: msg('restore:plan.risk', { verified, stopMs, services: list.length, restoreMs: row.manifest.duration_ms }),
+      riskNote: msg(`restore:plan.risk_${verified}`, { at: row.verified_at ? new Date(row.verified_at).getTime() : 0, stopMs, services: list.length, restoreMs: row.manifest.duration_ms }),
       target: { lock: `postgres:${row.target}`, target: row.target, backup: row.id, database, side, before } satisfies RestorePlanTarget,
     };
   },

@@ -44,7 +44,7 @@ export async function prunePlan(config: Config, store: BackupStore, target?: str
   const bytes = drop.reduce((n, r) => n + Number(r.size_bytes ?? 0), 0);
   return {
     summary: drop.length ? msg('backup:prune.summary', { count: drop.length, bytes, target: target ?? '*' }) : msg('backup:prune.nothing', { target: target ?? '*' }),
-    steps: drop.map((r) => msg('backup:prune.step', { id: r.id, at: new Date(r.started_at), size: Number(r.size_bytes ?? 0), state: r.state, copies: r.copies.filter((c) => c.ok).length })),
+    steps: drop.map((r) => msg('backup:prune.step', { id: r.id, at: new Date(r.started_at).getTime(), size: Number(r.size_bytes ?? 0), state: r.state, copies: r.copies.filter((c) => c.ok).length })),
     risk: drop.length ? 'medium' : 'low',
     riskNote: msg('backup:prune.risk'),
     target: { ids: drop.map((r) => r.id).join(','), scope: target ?? null },

@@ -160,7 +160,7 @@ export async function runRestore(ctx: ExecContext, row: BackupRow & { manifest: 
         lines.push(t('restore:result.not_ready', { services: notReady }));
       }
     }
-    lines.push(t('restore:result.kept', { before: p.before, until: new Date(until) }), t('restore:result.undo', { id: ctx.requestId }));
+    lines.push(t('restore:result.kept', { before: p.before, at: Date.parse(until) }), t('restore:result.undo', { id: ctx.requestId }));
     return {
       // i18n-exempt: the command line, the same in every language
       title: `/restore ${row.id}`,
@@ -202,7 +202,7 @@ export async function runUndo(ctx: ExecContext, p: { target: string; database: s
     lines.push(t('restore:result.downtime', { ms: Date.now() - t0 }));
     if (notReady.length) lines.push(t('restore:result.not_ready', { services: notReady }));
   }
-  lines.push(t('restore:result.kept', { before: p.undone, until: new Date(until) }));
+  lines.push(t('restore:result.kept', { before: p.undone, at: Date.parse(until) }));
   // i18n-exempt: the command line, the same in every language
   return { title: `/restore undo ${p.restoreRequest}`, status: 'ok', summary: t('restore:result.undone', { database: p.database, id: p.restoreRequest }), sections: [{ title: t('restore:result.details'), lines }] };
 }

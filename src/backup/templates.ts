@@ -42,12 +42,15 @@ function conninfo(url: string): string {
  * stops it when stdin ends: the end of stdin means our side is gone (the SSH channel closed, or
  * Stop was pressed and the local process group killed). OpenSSH ignores signals on root
  * sessions, so this is how a remote pg_dump learns it should stop; `timeout` is the backstop.
+ * stdin is kept as fd 3 for the watcher: dash gives a background job /dev/null as its stdin.
  */
 // i18n-exempt: a shell script run on the dump machine, not prose
 const WITH_PASSWORD = `IFS= read -r PGPASSWORD || exit 97
 if [ -n "$PGPASSWORD" ]; then export PGPASSWORD; else unset PGPASSWORD; fi
-"$@" </dev/null & p=$!
-( cat >/dev/null; kill -TERM "$p" ) >/dev/null 2>&1 & w=$!
+exec 3<&0
+"$@" </dev/null 3<&- & p=$!
+( cat <&3 >/dev/null; kill -TERM "$p" ) >/dev/null 2>&1 & w=$!
+exec 3<&-
 wait "$p"; r=$?
 kill "$w" 2>/dev/null
 exit $r`;
