@@ -148,7 +148,7 @@ export default defineCommand({
   },
   async execute(ctx: ExecContext, plan: Plan) {
     const store = backups(ctx.config).store;
-    const { manifest } = await dumpPostgres(ctx, store, String(plan.target.target), plan.target.mode as DumpMode, ctx.requestId);
-    return dumpReport(ctx, manifest);
+    const { manifest, copy } = await dumpPostgres(ctx, store, String(plan.target.target), plan.target.mode as DumpMode, ctx.requestId);
+    return dumpReport(ctx, manifest, copy);
   },
 });

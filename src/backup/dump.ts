@@ -13,7 +13,8 @@ import type { HostExecutor, RunResult } from '../targets/types.ts';
 import { AbortedError } from '../targets/errors.ts';
 import { backupId } from './ids.ts';
 import { connect, countRows, exportSnapshot, listTables, serverInfo, splitUrl } from './pg.ts';
-import type { BackupStore, Manifest, ManifestFile, TableCount } from './store.ts';
+import type { BackupCopy, BackupStore, Manifest, ManifestFile, TableCount } from './store.ts';
+import { copyBackup } from './copy.ts';
 import { backupHost, dumpUrl, pgBackupConfig } from './where.ts';
 
 export type DumpMode = 'full' | 'data-only' | 'schema-only';
@@ -83,6 +84,7 @@ async function watch<T>(ctx: ExecContext, host: HostExecutor, dir: string, table
 
 export interface DumpResult {
   manifest: Manifest;
+  copy?: BackupCopy;
 }
 
 /**
@@ -142,7 +144,14 @@ export async function dumpPostgres(ctx: ExecContext, store: BackupStore, target:
     const w = await host.run('writeText', [`${dir}/manifest.json`, JSON.stringify(manifest, null, 1)], { timeoutMs: 20_000 });
     if (w.code !== 0) throw failed('manifest', w);
     await store.succeed(id, manifest);
-    return { manifest };
+    // The off-host copy: a failed copy leaves a good backup, and the card says so.
+    let copy: BackupCopy | undefined;
+    if (cfg.copy_to) {
+      await ctx.progress(t('backup:step.copy', { host: cfg.copy_to.host, dir: cfg.copy_to.dir }));
+      copy = await copyBackup(ctx, { runOn: cfg.run_on, dir, id, copyTo: cfg.copy_to });
+      await store.addCopy(id, copy);
+    }
+    return { manifest, copy };
   } catch (err) {
     // Nothing half-made is left to be mistaken for a backup.
     if (registered) {
@@ -158,13 +167,14 @@ export async function dumpPostgres(ctx: ExecContext, store: BackupStore, target:
 }
 
 /** The card's result for a finished dump. */
-export function dumpReport(ctx: ExecContext, m: Manifest): Report {
+export function dumpReport(ctx: ExecContext, m: Manifest, copy?: BackupCopy): Report {
   const { t } = ctx;
+  const copyLine = copy ? [copy.ok ? t('backup:result.copied', { host: copy.host, path: copy.path }) : t('backup:result.copy_failed', { host: copy.host, detail: copy.error ?? '' })] : [];
   const rows = m.tables.reduce((n, x) => n + (x.rows ?? 0), 0);
   return {
     // i18n-exempt: the command line, the same in every language
     title: `/backup ${m.target}`,
-    status: 'ok',
+    status: copy && !copy.ok ? 'warn' : 'ok',
     summary: t('backup:result.done', { id: m.id, size: m.size_bytes, ms: m.duration_ms }),
     sections: [{
       title: t('backup:result.details'),
@@ -172,6 +182,7 @@ export function dumpReport(ctx: ExecContext, m: Manifest): Report {
         t('backup:result.where', { where: m.run_on, path: m.path }),
         t('backup:result.contents', { database: m.database, tables: m.tables.length, rows, mode: t(`backup:mode.${m.mode}`) }),
         t('backup:result.format', { server: m.server_version, client: m.pg_dump_version, compression: m.compression, files: m.files.length }),
+        ...copyLine,
       ],
     }],
   };
