@@ -161,7 +161,7 @@ export class ApprovalStore {
   /** An approved request that could not start (its lock was held): approved → failed, with why. */
   async refuse(id: string, result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
     // i18n-exempt: SQL conditions, not prose
-    return this.transition(id, 'opsbot', `state = 'failed', result = $3, finished_at = now()`, `state = 'approved'`, [JSON.stringify(result)], 'refused_busy');
+    return this.transition(id, 'opsbot', `state = 'failed', result = $3, finished_at = now(), decided_by = coalesce(decided_by, $2)`, `state = 'approved'`, [JSON.stringify(result)], 'refused_busy');
   }
 
   /** Stop pressed on a running card: recorded, and seen by the runner at its next heartbeat. */
@@ -183,7 +183,7 @@ export class ApprovalStore {
   /** Replaces the result of a finished request (e.g. where a restore left the data, after an interruption). */
   async amendResult(id: string, result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
     // i18n-exempt: SQL conditions, not prose
-    return this.transition(id, 'opsbot', `result = $3`, `state in ('interrupted', 'failed')`, [JSON.stringify(result)], 'result_amended');
+    return this.transition(id, 'opsbot', `result = $3`, `state in ('interrupted', 'failed') and $2::text is not null`, [JSON.stringify(result)], 'result_amended');
   }
 
   async finish(id: string, runner: string, state: 'succeeded' | 'failed' | 'cancelled', result: ApprovalRequest['result']): Promise<ApprovalRequest | undefined> {
