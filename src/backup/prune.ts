@@ -42,8 +42,9 @@ export async function pruneCandidates(config: Config, store: BackupStore, target
 export async function prunePlan(config: Config, store: BackupStore, target?: string): Promise<Plan> {
   const drop = await pruneCandidates(config, store, target);
   const bytes = drop.reduce((n, r) => n + Number(r.size_bytes ?? 0), 0);
+  const scope = target ?? [...Object.keys(config.backups.postgres), ...Object.keys(config.backups.files)].join(', ');
   return {
-    summary: drop.length ? msg('backup:prune.summary', { count: drop.length, bytes, target: target ?? '*' }) : msg('backup:prune.nothing', { target: target ?? '*' }),
+    summary: drop.length ? msg('backup:prune.summary', { count: drop.length, bytes, target: scope }) : msg('backup:prune.nothing', { target: scope }),
     steps: drop.map((r) => msg('backup:prune.step', { id: r.id, at: new Date(r.started_at).getTime(), size: Number(r.size_bytes ?? 0), state: r.state, copies: r.copies.filter((c) => c.ok).length })),
     risk: drop.length ? 'medium' : 'low',
     riskNote: msg('backup:prune.risk'),

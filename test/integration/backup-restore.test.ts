@@ -3,7 +3,7 @@
  * containers standing in for the app's writers (backend, worker) on the test dockerd.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -50,11 +50,16 @@ before(async () => {
   t = await startTestBot({
     ...base,
     targets: { ...base.targets, local: true, postgres: { main: { url: liveUrl } } },
-    channels: { approvals: 'C0APPROVALS' },
-    roles: { operator: [OPER], manager: [M1, M2] },
-    permissions: { backup: ['operator'], restore: ['operator'] },
-    approvals: { lease: '2s', rules: { restore: { approvers: ['manager'], count: 2 } } },
-    backups: { postgres: { main: { run_on: 'local', dir: backupDir, jobs: 2 } } },
+    channels: { approvals: 'C0APPROVALS', zh: { id: 'C0ZH', locale: 'zh-CN' } },
+    roles: { operator: [OPER, 'schedule:nightly-prune'], manager: [M1, M2] },
+    permissions: { backup: ['operator'], restore: ['operator'], schedule: ['operator'] },
+    approvals: {
+      lease: '2s',
+      rules: { restore: { approvers: ['manager'], count: 2 }, 'backup.prune': { approvers: ['manager'], count: 1, schedules: ['schedule:nightly-prune'] } },
+    },
+    schedules: { 'nightly-prune': { cron: '30 3 * * *', command: '/backup prune', channel: 'C0OPS' } },
+    // One of each tier, so that a few backups show what pruning keeps.
+    backups: { postgres: { main: { run_on: 'local', dir: backupDir, jobs: 2, keep: { daily: 1, weekly: 0, monthly: 1 } } } },
     restore: { stop_services: ['backend', 'worker'], keep_previous: '7d' },
   });
 });
@@ -224,3 +229,62 @@ describe('/restore', () => {
     assert.equal(await stack.engine.startedAt(stack.name('backend')), backendStarted, 'the writers were never stopped');
   });
 });
+
+describe('retention and languages', () => {
+  /** A backup row (and its directory) as if made at `at`; verified when `verified`. */
+  async function fakeBackup(at: string, verified = false): Promise<string> {
+    const id = `main-${at.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+    const dir = join(backupDir, id);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'toc.dat'), 'x');
+    await q(t.stateDbUrl, `insert into backups (id, kind, target, mode, state, run_on, path, size_bytes, started_at, finished_at, verified_at, verify_ok)
+      values ($1, 'postgres', 'main', 'full', 'ok', 'local', $2, 1, $3, $3, $4, $5)`, [id, dir, at, verified ? at : null, verified ? true : null]);
+    return id;
+  }
+  const state = async (id: string) => (await q<{ state: string }>(t.stateDbUrl, 'select state from backups where id = $1', [id]))[0].state;
+
+  test('prune: --dry-run lists what goes, an approval deletes it, the newest verified stays; a schedule named by the rule needs no votes', { timeout: TIMEOUT }, async () => {
+    const verified = await fakeBackup('2024-03-01T02:00:00Z', true);
+    const old = await fakeBackup('2024-02-01T02:00:00Z');
+    const { reply } = await t.run('/backup', 'prune --dry-run', { user: OPER });
+    const dry = messageText(reply);
+    assert.match(dry, new RegExp(`${old} from`));
+    assert.doesNotMatch(dry, new RegExp(verified));
+    assert.ok(existsSync(join(backupDir, old)), 'a dry run deletes nothing');
+
+    const before = t.fake.calls.length;
+    await t.run('/backup', 'prune', { user: OPER });
+    const card = await t.fake.waitFor((c) => t.fake.calls.indexOf(c) >= before && c.method === 'chat.postMessage' && c.args.channel === 'C0APPROVALS');
+    const r = { id: findButton(card, 'approval.approve')!.value, ts: card.result!.ts as string };
+    await approve(M1, r);
+    const done = await waitForMessage(t.fake, r.ts, /✅ Done|Failed/, scaled(60_000));
+    assert.match(done, new RegExp(`🗑 ${old} deleted`));
+    assert.equal(existsSync(join(backupDir, old)), false);
+    assert.equal(await state(old), 'deleted');
+    assert.ok(existsSync(join(backupDir, verified)), 'the newest verified backup stays');
+    assert.equal(await state(verified), 'ok');
+
+    // The nightly schedule runs it without votes: the rule names it.
+    const older = await fakeBackup('2023-12-01T02:00:00Z');
+    const mark = t.fake.calls.length;
+    await t.run('/schedule', 'run nightly-prune', { user: OPER });
+    const sched = await t.fake.waitFor((c) => t.fake.calls.indexOf(c) >= mark && c.method === 'chat.postMessage' && c.args.channel === 'C0APPROVALS');
+    const text = await waitForMessage(t.fake, sched.result!.ts as string, /✅ Done|Failed/, scaled(60_000));
+    assert.match(text, /rule backup\.prune \(run by schedule:nightly-prune, no votes needed\)/);
+    assert.match(text, new RegExp(`🗑 ${older} deleted`));
+    assert.equal(await state(older), 'deleted');
+  });
+
+  test('cards and lists in a zh-CN channel are in Chinese', { timeout: TIMEOUT }, async () => {
+    const before = t.fake.calls.length;
+    await t.run('/backup', '', { user: OPER, channel: 'C0ZH' });
+    const card = await t.fake.waitFor((c) => t.fake.calls.indexOf(c) >= before && c.method === 'chat.postMessage' && c.args.channel === 'C0ZH');
+    const text = await waitForMessage(t.fake, card.result!.ts as string, /备份 \S+ 完成|失败/, scaled(120_000));
+    assert.match(text, /在 local 上完整备份 main 到/);
+    assert.match(text, /无需审批（不做任何改动）/);
+    assert.match(text, /数据库 \S+，4 张表/);
+    const { reply } = await t.run('/backup', 'list', { user: OPER, channel: 'C0ZH' });
+    assert.match(messageText(reply), /共 \d+ 个备份；时间为 UTC/);
+  });
+});
+
