@@ -35,6 +35,21 @@ export function healthRunsStarted(targets: Targets): number {
   return runsOf(targets).started;
 }
 
+/**
+ * A shared run's figures judged and worded once per language: a storm of /health reuses one run
+ * for health_cache, and judging and translating every line again for each request cost more
+ * CPU than the rest of the command (bench/ack-latency's profile). The judgement depends only on
+ * the run (its own time), the config and the reader's language.
+ */
+const judged = new WeakMap<CollectedRun, Map<T, ReturnType<typeof evaluateRun>>>();
+function evaluated(run: CollectedRun, ctx: { config: Parameters<typeof evaluateRun>[1] }, t: T): ReturnType<typeof evaluateRun> {
+  let byReader = judged.get(run);
+  if (!byReader) judged.set(run, (byReader = new Map()));
+  let result = byReader.get(t);
+  if (!result) byReader.set(t, (result = evaluateRun(run, ctx.config, t)));
+  return result;
+}
+
 function sharedRun(targets: Targets, key: string, cacheMs: number, start: () => Promise<CollectedRun>): Promise<Finished> {
   const runs = runsOf(targets);
   const cached = runs.done.get(key);
@@ -80,7 +95,7 @@ export default defineCommand({
     const { t } = ctx;
     const kinds: readonly CheckKind[] = ctx.args.kind ? [ctx.args.kind] : CHECK_KINDS;
     const { run: collected, at, ms } = await sharedRun(ctx.targets, kinds.join(','), ctx.config.storm.health_cache, () => collectChecks(ctx.targets, ctx.config, kinds));
-    const result = evaluateRun(collected, ctx.config, t);
+    const result = evaluated(collected, ctx, t);
     const age = Math.floor((Date.now() - at) / 1000);
     const status = result.lines.length ? worst(result.lines.map((l) => l.status)) : 'info';
     const took = t.number(ms, { style: 'unit', unit: 'millisecond', unitDisplay: 'short', maximumFractionDigits: 0 });
