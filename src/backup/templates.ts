@@ -6,6 +6,7 @@
 import { UserError } from '../core/errors.ts';
 import { msg } from '../i18n/index.ts';
 import { filesTemplates } from './files-templates.ts';
+import { copyTemplates } from './copy-templates.ts';
 
 /** Backup ids as made by ids.ts: "<target>-<yyyymmddThhmmssZ>" with an optional mode suffix. */
 export const BACKUP_ID = /^[a-z0-9][a-z0-9_-]*-\d{8}T\d{6}Z(-(data|schema|files))?$/;
@@ -101,4 +102,5 @@ export const backupTemplates = {
   /** Removes one backup: only a name that is a backup id, under the configured directory. */
   removeBackup: (root: string, id: string) => ['rm', '-rf', '--', `${abs(root)}/${backupId(id)}`],
   ...filesTemplates,
+  ...copyTemplates,
 } satisfies Record<string, (...args: never[]) => string[]>;
