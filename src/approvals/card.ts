@@ -6,6 +6,8 @@ import { logT, type T } from '../i18n/index.ts';
 const who = (t: T, u: string | null | undefined) => (u ? userMention(u) : t('approvals:card.someone'));
 
 function stateLine(r: ApprovalRequest, t: T, progress?: string): { status: Status; text: string } {
+  // A job (approvals_needed 0) was started, not approved: its lines say "started by" (i18next context).
+  const context = r.approvals_needed === 0 ? 'job' : undefined;
   const by = r.approvers.length ? r.approvers.map((u) => who(t, u)).join(t('approvals:card.name_separator')) : who(t, r.decided_by);
   // Results are stored as text in the card channel's language (the runner wrote them with its t).
   const result = r.result?.summary;
@@ -13,11 +15,13 @@ function stateLine(r: ApprovalRequest, t: T, progress?: string): { status: Statu
     case 'pending':
       return { status: 'info', text: t('approvals:card.pending', { done: r.approvers.length, needed: r.approvals_needed }) };
     case 'approved':
-      return { status: 'info', text: t('approvals:card.approved', { by }) };
+      return { status: 'info', text: t('approvals:card.approved', { by, context }) };
     case 'running':
-      return { status: 'info', text: progress ? t('approvals:card.running_step', { step: progress, by }) : t('approvals:card.running', { by }) };
+      return { status: 'info', text: progress ? t('approvals:card.running_step', { step: progress, by, context }) : t('approvals:card.running', { by, context }) };
     case 'succeeded':
-      return { status: 'ok', text: result ? t('approvals:card.succeeded_result', { result, by }) : t('approvals:card.succeeded', { by }) };
+      // A run that finished with something to look at (a backup whose off-host copy failed) says so.
+      if (result && r.result?.status === 'warn') return { status: 'warn', text: t('approvals:card.succeeded_warn', { result, by, context }) };
+      return { status: 'ok', text: result ? t('approvals:card.succeeded_result', { result, by, context }) : t('approvals:card.succeeded', { by, context }) };
     case 'failed':
       return { status: 'crit', text: result ? t('approvals:card.failed_result', { result }) : t('approvals:card.failed') };
     case 'denied':

@@ -81,6 +81,8 @@ async function backup(): Promise<string> {
   const { text } = await job('/backup', '', /Backup (\S+) complete|Failed|failed/);
   const m = /Backup (\S+) complete/.exec(text);
   assert.ok(m, text);
+  // A job is started, not approved, and its card says so.
+  assert.match(text, /✅ Done: .* \(started by <@U0OPER>\)/);
   return m[1];
 }
 
