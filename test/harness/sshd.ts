@@ -90,7 +90,10 @@ function removeSync(h: Live): void {
     try { execFileSync('userdel', ['-f', '-r', h.user], { stdio: 'ignore' }); } catch { /* removed already */ }
     h.user = undefined;
   }
-  if (h.netns) try { execFileSync('ip', ['netns', 'delete', h.netns], { stdio: 'ignore' }); } catch { /* best effort */ }
+  if (h.netns) {
+    try { execFileSync('ip', ['netns', 'delete', h.netns], { stdio: 'ignore' }); } catch { /* best effort */ }
+    unmountNetnsDir();
+  }
   h.netns = undefined;
   rmSync(h.dir, { recursive: true, force: true });
 }
@@ -209,6 +212,7 @@ async function makeNetns(ns: string, subnet: number): Promise<string> {
   const hostIf = `obh${subnet}`;
   const nsIf = `obn${subnet}`;
   const inNs = (...args: string[]) => run('ip', ['netns', 'exec', ns, 'ip', ...args]);
+  netnsDirMountedBefore ??= netnsDirMounted();
   await run('ip', ['netns', 'add', ns]);
   try {
     await run('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
@@ -230,6 +234,25 @@ async function dropNetns(ns: string, subnet: number): Promise<void> {
   // the explicit delete covers a failure before the move.
   await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
   await run('ip', ['link', 'delete', `obh${subnet}`]).catch(() => undefined);
+  unmountNetnsDir();
+}
+
+/**
+ * `ip netns add` bind-mounts /run/netns onto itself the first time, and `ip netns delete` leaves
+ * that mount. It then shows in df inside SSH sessions (not in root's), and a test that compares
+ * the bot's disks with df -P would see a disk that is not there. The mount is undone once the
+ * last namespace is gone, when it was not there before these tests made one.
+ */
+let netnsDirMountedBefore: boolean | undefined;
+const netnsDirMounted = () => /^\S+ \/run\/netns /m.test(readFileSync('/proc/self/mounts', 'utf8'));
+function unmountNetnsDir(): void {
+  if (netnsDirMountedBefore !== false || !netnsDirMounted()) return;
+  try {
+    if (execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).trim()) return;
+    execFileSync('umount', ['/run/netns'], { stdio: 'ignore' });
+  } catch {
+    // busy or already gone: best effort
+  }
 }
 
 /** A /30 in 10.213.0.0/16 nobody on this machine uses yet (other test runs may be live). */
