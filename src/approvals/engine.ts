@@ -29,7 +29,8 @@ interface LiveRun {
 /** Where cards live. The Slack implementation coalesces updates to one a second per card. */
 export interface CardSink {
   post(channel: string, report: Report): Promise<{ channel: string; ts: string }>;
-  update(channel: string, ts: string, report: Report): Promise<void>;
+  /** `final`: the last state of the card, sent without waiting for the next update slot. */
+  update(channel: string, ts: string, report: Report, opts?: { final?: boolean }): Promise<void>;
 }
 
 export interface ApprovalDeps {
@@ -411,7 +412,8 @@ export class ApprovalEngine {
   private async refresh(req: ApprovalRequest, progress?: string): Promise<void> {
     if (!req.card_channel || !req.card_ts) return;
     const cancellable = !!this.commands.get(req.command)?.cancellable;
-    await this.deps.cards.update(req.card_channel, req.card_ts, approvalCard(req, this.cardT(req), progress, { cancellable })).catch((err: unknown) => {
+    const final = !['pending', 'approved', 'running'].includes(req.state);
+    await this.deps.cards.update(req.card_channel, req.card_ts, approvalCard(req, this.cardT(req), progress, { cancellable }), { final }).catch((err: unknown) => {
       this.deps.log.warn({ id: req.id, err: errorMessage(err) }, 'card update failed');
     });
   }

@@ -65,9 +65,17 @@ export async function checksums(host: HostExecutor, dir: string, signal?: AbortS
 /** Polls the dump directory while `work` runs and shows bytes and tables on the card. */
 async function watch<T>(ctx: ExecContext, host: HostExecutor, dir: string, tables: number, work: Promise<T>): Promise<T> {
   let done = false;
+  // The sleep between polls ends early when the work does, so a short dump is not held up by it.
+  let wake = () => {};
   const poll = (async () => {
     while (!done) {
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 2000);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
       if (done) break;
       const r = await host.run('dirStats', [dir], { timeoutMs: 10_000 }).catch(() => undefined);
       const [bytes, files] = (r?.stdout.trim().split('\n') ?? []).map(Number);
@@ -78,6 +86,7 @@ async function watch<T>(ctx: ExecContext, host: HostExecutor, dir: string, table
     return await work;
   } finally {
     done = true;
+    wake();
     await poll.catch(() => {});
   }
 }

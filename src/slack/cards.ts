@@ -28,14 +28,22 @@ export class SlackCards implements CardSink {
     return { channel: res.channel ?? channel, ts: res.ts! };
   }
 
-  update(channel: string, ts: string, report: Report): Promise<void> {
+  /**
+   * `final`: the card's last word (done, failed, interrupted) is sent without waiting out the
+   * interval: one extra update at most, and the reader is not kept waiting a second for the result.
+   */
+  update(channel: string, ts: string, report: Report, opts: { final?: boolean } = {}): Promise<void> {
     const key = `${channel}:${ts}`;
     let card = this.cards.get(key);
     if (!card) this.cards.set(key, (card = { last: 0, waiters: [], busy: false }));
     clearTimeout(card.forget);
     card.latest = report;
     const done = new Promise<void>((resolve, reject) => card.waiters.push({ resolve, reject }));
-    this.schedule(key, channel, ts, card);
+    if (opts.final && card.timer) {
+      clearTimeout(card.timer);
+      card.timer = undefined;
+    }
+    this.schedule(key, channel, ts, card, opts.final);
     return done;
   }
 
@@ -51,9 +59,9 @@ export class SlackCards implements CardSink {
     );
   }
 
-  private schedule(key: string, channel: string, ts: string, card: CardState): void {
+  private schedule(key: string, channel: string, ts: string, card: CardState, now = false): void {
     if (card.timer || card.busy) return; // the pending send will pick up the latest report
-    const wait = Math.max(0, card.last + this.minIntervalMs - Date.now());
+    const wait = now ? 0 : Math.max(0, card.last + this.minIntervalMs - Date.now());
     card.timer = setTimeout(() => {
       card.timer = undefined;
       void this.send(key, channel, ts, card);
