@@ -104,9 +104,9 @@ export async function dumpPostgres(ctx: ExecContext, store: BackupStore, target:
   const { t } = ctx;
   const cfg = pgBackupConfig(ctx.config, target);
   const host = backupHost(ctx.targets, cfg.run_on);
-  const started = new Date();
-  const id = backupId(target, started, mode);
-  const dir = `${cfg.dir}/${id}`;
+  let started = new Date();
+  let id = '';
+  let dir = '';
 
   await ctx.progress(t('backup:step.connect', { target }));
   const bot = splitUrl(ctx.config.targets.postgres[target].url);
@@ -123,11 +123,14 @@ export async function dumpPostgres(ctx: ExecContext, store: BackupStore, target:
     const tableList = await listTables(session);
     const snapshot = await exportSnapshot(session);
 
+    ({ id, path: dir, started } = await store.begin((at) => {
+      const made = backupId(target, at, mode);
+      return { id: made, kind: 'postgres', target, mode, run_on: cfg.run_on, path: `${cfg.dir}/${made}`, request_id: requestId };
+    }));
+    registered = true;
     await ctx.progress(t('backup:step.dump', { where: host.where, dir, jobs: cfg.jobs }));
     const mk = await host.run('mkdirPrivate', [dir], { timeoutMs: 20_000 });
     if (mk.code !== 0) throw failed('mkdir', mk);
-    await store.begin({ id, kind: 'postgres', target, mode, run_on: cfg.run_on, path: dir, request_id: requestId });
-    registered = true;
     const password = remote.password || bot.password;
     const dump = host.run('pgDump', [tools.bin, remote.url, dir, cfg.jobs, compression, mode, snapshot], {
       timeoutMs: cfg.timeout, maxBytes: 64 * 1024, stdin: `${password}\n`, signal: ctx.signal,

@@ -113,9 +113,9 @@ export async function archiveFiles(ctx: ExecContext, store: BackupStore, name: s
   const { plain, encrypted } = splitPaths(name, cfg);
   const where = runOn(cfg.host);
   const host = backupHost(ctx.targets, where);
-  const started = new Date();
-  const id = backupId(name, started, 'files');
-  const dir = `${cfg.dir}/${id}`;
+  let started = new Date();
+  let id = '';
+  let dir = '';
   const passphrase = encrypted.length ? cfg.passphrase_file! : '';
 
   await ctx.progress(t('files:step.check', { count: cfg.paths.length, where: host.where }));
@@ -130,10 +130,13 @@ export async function archiveFiles(ctx: ExecContext, store: BackupStore, name: s
 
   let registered = false;
   try {
+    ({ id, path: dir, started } = await store.begin((at) => {
+      const made = backupId(name, at, 'files');
+      return { id: made, kind: 'files', target: name, mode: 'files', run_on: where, path: `${cfg.dir}/${made}`, request_id: ctx.requestId };
+    }));
+    registered = true;
     const mk = await host.run('mkdirPrivate', [dir], { timeoutMs: 20_000, signal: ctx.signal });
     if (mk.code !== 0) throw failed('mkdir', mk);
-    await store.begin({ id, kind: 'files', target: name, mode: 'files', run_on: where, path: dir, request_id: ctx.requestId });
-    registered = true;
     // stdin stays open while we wait: its end tells the archive scripts to stop (files-templates.ts).
     const opts = { timeoutMs: cfg.timeout, maxBytes: 64 * 1024, stdin: '', signal: ctx.signal };
 

@@ -72,11 +72,25 @@ export interface BackupRow {
 export class BackupStore {
   constructor(private readonly store: Store) {}
 
-  async begin(b: { id: string; kind: BackupRow['kind']; target: string; mode: string; run_on: string; path: string; request_id: string | null }): Promise<void> {
-    await this.store.query(
-      `insert into backups (id, kind, target, mode, state, run_on, path, request_id) values ($1, $2, $3, $4, 'running', $5, $6, $7)`,
-      [b.id, b.kind, b.target, b.mode, b.run_on, b.path, b.request_id],
-    );
+  /**
+   * Records a new backup under the id `make` gives for its start time. Ids have whole seconds, so
+   * a second backup of a target within the same second finds its id taken: it then waits for the
+   * next second. The state store decides, so two replicas never share an id.
+   */
+  async begin(make: (at: Date) => { id: string; kind: BackupRow['kind']; target: string; mode: string; run_on: string; path: string; request_id: string | null }): Promise<{ id: string; path: string; started: Date }> {
+    for (let attempt = 0; ; attempt++) {
+      const started = new Date();
+      const b = make(started);
+      const rows = await this.store.query(
+        `insert into backups (id, kind, target, mode, state, run_on, path, request_id) values ($1, $2, $3, $4, 'running', $5, $6, $7)
+         on conflict (id) do nothing returning id`,
+        [b.id, b.kind, b.target, b.mode, b.run_on, b.path, b.request_id],
+      );
+      if (rows.length) return { id: b.id, path: b.path, started };
+      // i18n-exempt: an internal error, for the log
+      if (attempt >= 4) throw new Error(`backup id ${b.id} is taken`);
+      await new Promise((r) => setTimeout(r, 1005 - started.getMilliseconds()));
+    }
   }
 
   async succeed(id: string, manifest: Manifest): Promise<void> {

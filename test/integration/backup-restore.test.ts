@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { startStack, stackConfig, type Stack } from '../helpers/compose.ts';
 import { findButton, messageText, startTestBot, waitForMessage, type TestBot } from '../helpers/bot.ts';
 import { pgbenchInit, sharedPostgres } from '../harness/postgres.ts';
 import type { FakeSlackCall } from '../harness/fake-slack.ts';
+import { accountRows, databasesLike, otherDatabase, query } from '../helpers/sql.ts';
 import { scaled, sleep } from '../helpers/wait.ts';
 
 const OPER = 'U0OPER';
@@ -26,18 +26,9 @@ let liveUrl: string;
 let database: string;
 let backupDir: string;
 
-async function q<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
-const adminUrl = () => { const u = new URL(liveUrl); u.pathname = '/postgres'; return u.toString(); };
-const accounts = async () => Number((await q<{ n: string }>(liveUrl, 'select count(*)::text as n from pgbench_accounts'))[0].n);
-const dbNames = async () => (await q<{ datname: string }>(adminUrl(), 'select datname from pg_database where datname like $1 order by 1', [`${database}%`])).map((r) => r.datname);
+const q = query;
+const accounts = () => accountRows(liveUrl);
+const dbNames = () => databasesLike(liveUrl, database);
 
 before(async () => {
   stack = await startStack();
@@ -187,9 +178,7 @@ describe('/restore', () => {
     const names = await dbNames();
     const beforeDb = names.find((n) => n.startsWith(`${database}_before_`));
     assert.ok(beforeDb, names.join(','));
-    const kept = new URL(liveUrl);
-    kept.pathname = `/${beforeDb}`;
-    assert.equal(Number((await q<{ n: string }>(kept.toString(), 'select count(*)::text as n from pgbench_accounts'))[0].n), afterDelete, 'the old data is kept');
+    assert.equal(await accountRows(otherDatabase(liveUrl, beforeDb)), afterDelete, 'the old data is kept');
     assert.ok(!names.some((n) => n.includes('_restore_')), 'no side database is left');
     // The writers were stopped for the swap and are running again.
     assert.notEqual(await stack.engine.startedAt(stack.name('backend')), backendStarted);

@@ -4,18 +4,15 @@
  * stopped sshd are ❌ with the reason, and neither holds up or spoils the other hosts.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { dropSessions, startSshd, type SshHost as Sshd } from '../harness/sshd.ts';
 import { startTarpit, type Tarpit } from '../harness/tarpit.ts';
 import { messageText, startTestBot, type TestBot } from '../helpers/bot.ts';
 import { scaled, scaledDuration, until } from '../helpers/wait.ts';
 
-const execFileP = promisify(execFile);
 /** 1000 → "1 s", 1500 → "1.5 s", as a person writes a limit. */
 const secs = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`);
 
@@ -74,7 +71,9 @@ describe('/health over SSH hosts', () => {
 
   test('app1 shows the disk and memory figures that df -P and /proc/meminfo give', async () => {
     // The expected figures come from this machine directly (app1's sshd runs here): /proc/meminfo
-    // read from disk, df -P run with execFile. They are parsed here, with nothing from opsbot.
+    // read from disk, and df -P run in an SSH session of app1's own user with the system ssh
+    // client, so it sees the mounts such a session sees (a /run/netns bind mount left by
+    // `ip netns` shows there, not in root's df). They are parsed here, with nothing from opsbot.
     const meminfo = () => {
       const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024;
       const total = kb('MemTotal');
@@ -82,7 +81,7 @@ describe('/health over SSH hosts', () => {
       return { total, available, used: total - available, pct: ((total - available) / total) * 100 };
     };
     // "Filesystem 1024-blocks Used Available Capacity Mounted-on"; the mount point may hold spaces.
-    const dfP = async () => new Map((await execFileP('df', ['-P', '-k', ...SKIP_FS], { env: { ...process.env, LC_ALL: 'C' } })).stdout
+    const dfP = async () => new Map((await app1.ssh('LC_ALL=C', 'df', '-P', '-k', ...SKIP_FS))
       .trim().split('\n').slice(1)
       .map((l) => l.split(/\s+/))
       .map((f) => ({ fs: f[0], size: Number(f[1]) * 1024, used: Number(f[2]) * 1024, avail: Number(f[3]) * 1024, use: f[4], mount: f.slice(5).join(' ') }))

@@ -9,12 +9,13 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall } from '../harness/fake-slack.ts';
 import { pgbenchInit, sharedPostgres } from '../harness/postgres.ts';
 import { findButton, messageText, TOKEN, waitForMessage } from '../helpers/bot.ts';
 import { startStack, stackConfig, type Stack } from '../helpers/compose.ts';
 import { startReplica, stopAllReplicas, type Replica } from '../helpers/replicas.ts';
+import pg from 'pg';
+import { accountRows, databasesLike, query } from '../helpers/sql.ts';
 import { scaled, scaledDuration, sleep, until } from '../helpers/wait.ts';
 
 const OPER = 'U0OPER';
@@ -30,18 +31,9 @@ let database: string;
 let config: Record<string, unknown>;
 let backupDir: string;
 
-async function q<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
-const admin = () => { const u = new URL(liveUrl); u.pathname = '/postgres'; return u.toString(); };
-const accounts = async () => Number((await q<{ n: string }>(liveUrl, 'select count(*)::text as n from pgbench_accounts'))[0].n);
-const dbNames = async () => (await q<{ datname: string }>(admin(), 'select datname from pg_database where datname like $1 order by 1', [`${database}%`])).map((r) => r.datname);
+const q = query;
+const accounts = () => accountRows(liveUrl);
+const dbNames = () => databasesLike(liveUrl, database);
 
 before(async () => {
   stack = await startStack();
@@ -170,6 +162,13 @@ describe('a restore whose bot is killed', () => {
 
   test('one backup or restore per target at a time, across replicas; Stop removes a partial backup', { timeout: TIMEOUT }, async () => {
     const [a, b] = await Promise.all([replica('D'), replica('E')]);
+    // A session holding a table's exclusive lock keeps pg_dump waiting for it: the backup runs
+    // until this test lets go, however fast the machine is.
+    const blocker = new pg.Client({ connectionString: liveUrl });
+    await blocker.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table pgbench_history in access exclusive mode');
+    after(() => blocker.end().catch(() => {}));
     const mark = fake.calls.length;
     await command(a, '');
     const first = await nextCard(mark, 'C0OPS');
@@ -190,6 +189,7 @@ describe('a restore whose bot is killed', () => {
     const stopped = await waitForMessage(fake, first.result!.ts as string, /Stopped by|complete/, scaled(60_000));
     assert.match(stopped, /Stopped by <@U0OPER>\. Stopped; the partial backup \S+ was removed/);
     assert.ok(readdirSync(backupDir).length <= before, 'no partial backup directory is left');
+    await blocker.query('rollback');
     const [row] = await q<{ state: string; error: string }>(stateDb, "select state, error from backups order by started_at desc limit 1");
     assert.equal(row.state, 'failed');
     assert.equal(row.error, 'stopped');
