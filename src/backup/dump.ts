@@ -38,6 +38,11 @@ export async function pgTools(host: HostExecutor, serverMajor: number, serverVer
   return { bin, version: line.trim(), major };
 }
 
+/** Writes a small text file (a manifest) on the dump machine, atomically, through stdin. */
+export function writeTextOn(host: HostExecutor, path: string, text: string): Promise<RunResult> {
+  return host.run('writeText', [path, Buffer.byteLength(text)], { timeoutMs: 20_000, stdin: text });
+}
+
 /** lz4 from PostgreSQL 16's pg_dump on; gzip at level 1 (its fastest) before that. */
 export const fastestCompression = (clientMajor: number) => (clientMajor >= 16 ? 'lz4' : '1');
 
@@ -153,7 +158,7 @@ export async function dumpPostgres(ctx: ExecContext, store: BackupStore, target:
       started_at: started.toISOString(), duration_ms: Date.now() - started.getTime(),
       size_bytes: files.reduce((n, f) => n + f.bytes, 0), files, tables,
     };
-    const w = await host.run('writeText', [`${dir}/manifest.json`, JSON.stringify(manifest, null, 1)], { timeoutMs: 20_000 });
+    const w = await writeTextOn(host, `${dir}/manifest.json`, `${JSON.stringify(manifest, null, 1)}\n`);
     if (w.code !== 0) throw failed('manifest', w);
     await store.succeed(id, manifest);
     // The off-host copy: a failed copy leaves a good backup, and the card says so.

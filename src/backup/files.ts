@@ -17,7 +17,7 @@ import type { Plan } from '../approvals/plan.ts';
 import type { HostExecutor, RunResult } from '../targets/types.ts';
 import { AbortedError } from '../targets/errors.ts';
 import { backupsFor } from './index.ts';
-import { checksums } from './dump.ts';
+import { checksums, writeTextOn } from './dump.ts';
 import { backupId } from './ids.ts';
 import type { BackupStore, Manifest } from './store.ts';
 import { backupHost } from './where.ts';
@@ -163,7 +163,7 @@ export async function archiveFiles(ctx: ExecContext, store: BackupStore, name: s
       size_bytes: files.reduce((n, f) => n + f.bytes, 0), files, tables: [],
       paths: cfg.paths, encrypted: encrypted.length > 0,
     };
-    const w = await host.run('writeText', [`${dir}/manifest.json`, JSON.stringify(manifest, null, 1)], { timeoutMs: 20_000 });
+    const w = await writeTextOn(host, `${dir}/manifest.json`, `${JSON.stringify(manifest, null, 1)}\n`);
     if (w.code !== 0) throw failed('manifest', w);
     await store.succeed(id, manifest);
     return manifest;

@@ -71,8 +71,11 @@ const DIR_STATS = 'du -sb -- "$1" | cut -f1; find "$1" -type f -name "*.dat*" | 
 /** sha256 of every file under $1 except the manifest, as "HASH  ./name" lines. */
 const SHA256_FILES = 'cd -- "$1" && find . -type f ! -name manifest.json -exec sha256sum -- {} +';
 
-/** Writes $2 to $1 atomically, readable by the owner only. */
-const WRITE_TEXT = 'umask 077; printf "%s\\n" "$2" > "$1.part" && mv -f -- "$1.part" "$1"';
+/**
+ * Writes the first $2 bytes of stdin to $1 atomically, readable by the owner only. On stdin, not
+ * in argv: a manifest of a database with thousands of tables is larger than one argument may be.
+ */
+const WRITE_TEXT = 'umask 077; head -c "$2" > "$1.part" && [ "$(wc -c < "$1.part")" -eq "$2" ] && mv -f -- "$1.part" "$1"';
 
 export const backupTemplates = {
   /** Line 1: the bin dir of pg_dump/pg_restore for the server's major version; line 2: pg_dump --version. */
@@ -97,7 +100,8 @@ export const backupTemplates = {
   fileSizes: (dir: string) => ['find', abs(dir), '-type', 'f', '!', '-name', 'manifest.json', '-printf', '%s %P\\n'],
   /** Creates a backup directory (and its parents), private to the owner. */
   mkdirPrivate: (dir: string) => ['mkdir', '-p', '-m', '700', '--', abs(dir)],
-  writeText: (path: string, text: string) => ['sh', '-c', WRITE_TEXT, 'opsbot-write', abs(path), text],
+  /** Give the text as RunOptions.stdin and its length in bytes here (writeTextOn does both). */
+  writeText: (path: string, bytes: number) => ['sh', '-c', WRITE_TEXT, 'opsbot-write', abs(path), String(Math.max(0, Math.floor(bytes)))],
   readText: (path: string) => ['cat', '--', abs(path)],
   /** Removes one backup: only a name that is a backup id, under the configured directory. */
   removeBackup: (root: string, id: string) => ['rm', '-rf', '--', `${abs(root)}/${backupId(id)}`],
