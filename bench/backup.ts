@@ -41,6 +41,7 @@ import { memStatus, watchProcess, type Watched } from './lib/backup-procs.ts';
 import { codeFingerprint } from './lib/fingerprint.ts';
 import { median } from './lib/load.ts';
 import { cpuWindow, waitForQuiet } from './lib/machine.ts';
+import { query } from '../test/helpers/sql.ts';
 
 const { values: opt } = parseArgs({
   strict: false,
@@ -97,15 +98,7 @@ function exec(file: string, args: string[]): Promise<{ ms: number; stdout: strin
 /** A bash script with pipefail; args are $1, $2, … */
 const bash = (script: string, ...args: string[]) => exec('bash', ['-o', 'pipefail', '-c', script, 'bench', ...args]);
 
-async function q<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const q = query;
 const dbUrl = (server: string, db: string) => {
   const u = new URL(server);
   u.pathname = `/${db}`;

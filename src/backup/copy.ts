@@ -21,6 +21,7 @@ import { OutputCap } from '../targets/templates.ts';
 import type { HostExecutor } from '../targets/types.ts';
 import { copyTemplates } from './copy-templates.ts';
 import type { BackupCopy, Manifest } from './store.ts';
+import { whileRunning } from './progress.ts';
 
 export interface CopyRequest {
   /** Where the backup was made (run_on). */
@@ -200,22 +201,11 @@ function send(dir: string, ssh: string[], timeoutMs: number, signal: AbortSignal
 
 /** Shows the bytes received so far on the card while the transfer runs. */
 async function watch(ctx: ExecContext, remote: HostExecutor, part: string, total: number, work: Promise<void>): Promise<void> {
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      await new Promise((r) => setTimeout(r, 3000));
-      if (done) break;
-      const r = await remote.run('dirStats', [part], { timeoutMs: 10_000 }).catch(() => undefined);
-      const bytes = Number(r?.stdout.trim().split('\n')[0]);
-      if (!done && r?.code === 0 && Number.isFinite(bytes)) ctx.status(ctx.t('backup:copy.progress', { bytes, total }));
-    }
-  })();
-  try {
-    await work;
-  } finally {
-    done = true;
-    await poll.catch(() => {});
-  }
+  await whileRunning(work, 3000, async () => {
+    const r = await remote.run('dirStats', [part], { timeoutMs: 10_000 });
+    const bytes = Number(r.stdout.trim().split('\n')[0]);
+    if (r.code === 0 && Number.isFinite(bytes)) ctx.status(ctx.t('backup:copy.progress', { bytes, total }));
+  });
 }
 
 /** The copy's sha256s against the manifest's, file for file, and its manifest.json against ours. */

@@ -15,6 +15,7 @@ import { backupId } from './ids.ts';
 import { connect, countRows, exportSnapshot, listTables, serverInfo, splitUrl } from './pg.ts';
 import type { BackupCopy, BackupStore, Manifest, ManifestFile, TableCount } from './store.ts';
 import { copyBackup } from './copy.ts';
+import { whileRunning } from './progress.ts';
 import { backupHost, dumpUrl, pgBackupConfig } from './where.ts';
 
 export type DumpMode = 'full' | 'data-only' | 'schema-only';
@@ -67,33 +68,13 @@ export async function checksums(host: HostExecutor, dir: string, signal?: AbortS
   return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Polls the dump directory while `work` runs and shows bytes and tables on the card. */
-async function watch<T>(ctx: ExecContext, host: HostExecutor, dir: string, tables: number, work: Promise<T>): Promise<T> {
-  let done = false;
-  // The sleep between polls ends early when the work does, so a short dump is not held up by it.
-  let wake = () => {};
-  const poll = (async () => {
-    while (!done) {
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, 2000);
-        wake = () => {
-          clearTimeout(timer);
-          r();
-        };
-      });
-      if (done) break;
-      const r = await host.run('dirStats', [dir], { timeoutMs: 10_000 }).catch(() => undefined);
-      const [bytes, files] = (r?.stdout.trim().split('\n') ?? []).map(Number);
-      if (r?.code === 0 && Number.isFinite(bytes)) ctx.status(ctx.t('backup:progress.dumping', { bytes, done: Math.min(files || 0, tables), tables }));
-    }
-  })();
-  try {
-    return await work;
-  } finally {
-    done = true;
-    wake();
-    await poll.catch(() => {});
-  }
+/** Bytes written and tables done, on the card every 2 s while the dump runs. */
+function watch<T>(ctx: ExecContext, host: HostExecutor, dir: string, tables: number, work: Promise<T>): Promise<T> {
+  return whileRunning(work, 2000, async () => {
+    const r = await host.run('dirStats', [dir], { timeoutMs: 10_000 });
+    const [bytes, files] = r.stdout.trim().split('\n').map(Number);
+    if (r.code === 0 && Number.isFinite(bytes)) ctx.status(ctx.t('backup:progress.dumping', { bytes, done: Math.min(files || 0, tables), tables }));
+  });
 }
 
 export interface DumpResult {

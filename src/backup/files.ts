@@ -18,6 +18,7 @@ import type { HostExecutor, RunResult } from '../targets/types.ts';
 import { AbortedError } from '../targets/errors.ts';
 import { backupsFor } from './index.ts';
 import { checksums, writeTextOn } from './dump.ts';
+import { whileRunning } from './progress.ts';
 import { backupId } from './ids.ts';
 import type { BackupStore, Manifest } from './store.ts';
 import { backupHost } from './where.ts';
@@ -86,23 +87,12 @@ function problems(stdout: string, where: string): Msg[] {
 }
 
 /** Shows the bytes written so far on the card while `work` runs. */
-async function watch<R>(ctx: ExecContext, host: HostExecutor, dir: string, work: Promise<R>): Promise<R> {
-  let done = false;
-  const poll = (async () => {
-    while (!done) {
-      await new Promise((r) => setTimeout(r, 2000));
-      if (done) break;
-      const r = await host.run('dirStats', [dir], { timeoutMs: 10_000 }).catch(() => undefined);
-      const bytes = Number(r?.stdout.trim().split('\n')[0]);
-      if (r?.code === 0 && Number.isFinite(bytes)) ctx.status(ctx.t('files:progress.written', { bytes }));
-    }
-  })();
-  try {
-    return await work;
-  } finally {
-    done = true;
-    await poll.catch(() => {});
-  }
+function watch<R>(ctx: ExecContext, host: HostExecutor, dir: string, work: Promise<R>): Promise<R> {
+  return whileRunning(work, 2000, async () => {
+    const r = await host.run('dirStats', [dir], { timeoutMs: 10_000 });
+    const bytes = Number(r.stdout.trim().split('\n')[0]);
+    if (r.code === 0 && Number.isFinite(bytes)) ctx.status(ctx.t('files:progress.written', { bytes }));
+  });
 }
 
 /** Runs one files backup to completion, or removes what it made. */
