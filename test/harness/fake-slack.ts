@@ -2,8 +2,12 @@
 // every answer is HTTP 200 JSON `{ ok, ... }`, errors are `{ ok: false, error }`, and only
 // rate limiting uses another status (429 with Retry-After). Tests point @slack/web-api's
 // `slackApiUrl` at `fake.url` and then inspect `fake.calls` and `fake.messages()`.
+// Channels, pins and history live in fake-slack-channels.ts.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createChannels, tsMicros, type AddChannelOptions, type FakeSlackChannel, type UserMessageOptions } from './fake-slack-channels.ts';
+
+export type { AddChannelOptions, FakeSlackChannel, UserMessageOptions } from './fake-slack-channels.ts';
 
 export interface FakeSlackCall {
   /** Web API method ('chat.postMessage'), or 'response_url' / 'upload' for the sinks. */
@@ -68,7 +72,22 @@ export interface FakeSlack {
   baseUrl: string;
   port: number;
   calls: FakeSlackCall[];
+  /**
+   * Every stored message, oldest first: the bot's, the ones a test added, and the system
+   * messages Slack itself writes (subtype channel_join on create and invite, channel_topic,
+   * channel_archive), which conversations.history returns too.
+   */
   messages(channel?: string): FakeSlackMessage[];
+  /** Channels made by conversations.create or addChannel (not ids merely posted to). */
+  channels(): FakeSlackChannel[];
+  /** A channel by id or name (with or without #), including ids only posted to. */
+  channel(idOrName: string): FakeSlackChannel | undefined;
+  /** A channel that exists before the test (to test name_taken, not_in_channel, is_archived). */
+  addChannel(name: string, opts?: AddChannelOptions): FakeSlackChannel;
+  /** Stores a person's message as Slack would (rich_text blocks, client_msg_id) and returns its ts. */
+  addUserMessage(channel: string, user: string, text: string, opts?: UserMessageOptions): string;
+  /** Records `user`'s reaction on a stored message (shown in its `reactions`); returns the message. */
+  addReaction(channel: string, ts: string, user: string, reaction: string): FakeSlackMessage;
   uploads(): FakeSlackUpload[];
   /** A URL of the response_url sink; POSTs to it are recorded as method 'response_url'. */
   responseUrl(id?: string): string;
@@ -80,6 +99,7 @@ export interface FakeSlack {
 }
 
 const TEAM_ID = 'T0TEST';
+const TEAM_DOMAIN = 'opsbot-test';
 const BOT_USER_ID = 'U0BOT';
 const BOT_ID = 'B0BOT';
 const APP_ID = 'A0OPSBOT';
@@ -145,14 +165,29 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const rateLimits = new Map<string, { retryAfter: number; times: number }>();
   const waiters = new Set<{ predicate: (c: FakeSlackCall) => boolean; settle: (c?: FakeSlackCall, e?: unknown) => void }>();
   let baseUrl = '';
-  // Message timestamps in microseconds, so they stay unique and increasing like Slack's.
-  let clock = 1_700_000_000_000_100;
+  // Message timestamps in microseconds of wall time, as Slack's are (an incident timeline stamps
+  // entries with a message's ts), and strictly increasing so that each one is unique.
+  let clock = 0;
   let seq = 0;
-  const nextTs = () => {
-    const t = (clock += 100);
-    return `${Math.floor(t / 1e6)}.${String(t % 1e6).padStart(6, '0')}`;
-  };
+  const fmtTs = (t: number) => `${Math.floor(t / 1e6)}.${String(t % 1e6).padStart(6, '0')}`;
+  const nextTs = () => fmtTs((clock = Math.max(clock + 1, Date.now() * 1000)));
   const nextId = (prefix: string) => `${prefix}${String(++seq).padStart(8, '0')}`;
+  /** A ts at a chosen time (a message "written earlier"); unique in its channel, and later ones stay later. */
+  const tsAt = (ms: number, channel: string) => {
+    let t = Math.round(ms) * 1000;
+    const taken = new Set(messages.filter((m) => m.channel === channel).map((m) => tsMicros(m.ts)));
+    while (taken.has(t)) t++;
+    clock = Math.max(clock, t);
+    return fmtTs(t);
+  };
+  const channels = createChannels({
+    messages,
+    nextTs,
+    tsAt,
+    nextId,
+    team: { id: TEAM_ID, domain: TEAM_DOMAIN },
+    bot: { userId: BOT_USER_ID, botId: BOT_ID, appId: APP_ID },
+  });
 
   const findMessage = (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts);
   // The wire shape of a message has no channel field; our store keeps one for filtering.
@@ -191,7 +226,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
     'auth.test': () => ({
       ok: true,
-      url: 'https://opsbot-test.slack.com/',
+      url: `https://${TEAM_DOMAIN}.slack.com/`,
       team: 'T',
       team_id: TEAM_ID,
       user: 'opsbot',
@@ -202,9 +237,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
     'chat.postMessage': (a) => {
       if (!present(a.channel)) return fail('channel_not_found');
+      // A user id (U…) as channel is a DM; it is recorded under that id.
+      const target = channels.postTarget(String(a.channel));
+      if ('error' in target) return fail(target.error);
       if (!present(a.text) && !a.blocks && !a.attachments) return fail('no_text');
       const stored: FakeSlackMessage = {
-        channel: String(a.channel),
+        channel: target.id,
         type: 'message',
         subtype: 'bot_message',
         user: BOT_USER_ID,
@@ -225,6 +263,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!present(a.channel)) return fail('channel_not_found');
       const stored = findMessage(String(a.channel), String(a.ts ?? ''));
       if (!stored) return fail('message_not_found');
+      const inactive = channels.updateError(stored.channel);
+      if (inactive) return fail(inactive);
       // Like Slack, fields left out of an update keep their previous value.
       if (a.text !== undefined) stored.text = a.text;
       if (a.blocks !== undefined) stored.blocks = a.blocks;
@@ -242,6 +282,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
     'chat.postEphemeral': (a) => {
       if (!present(a.channel)) return fail('channel_not_found');
+      const target = channels.postTarget(String(a.channel));
+      if ('error' in target) return fail(target.error);
       if (!present(a.user)) return fail('user_not_in_channel');
       if (!present(a.text) && !a.blocks && !a.attachments) return fail('no_text');
       return { ok: true, message_ts: nextTs() };
@@ -310,6 +352,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
       return { ok: true, files: done };
     },
+
+    ...channels.methods,
   };
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -406,6 +450,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     port,
     calls,
     messages: (channel) => messages.filter((m) => channel === undefined || m.channel === channel),
+    channels: () => channels.channels(),
+    channel: (idOrName) => channels.channel(idOrName),
+    addChannel: (name, o) => channels.addChannel(name, o),
+    addUserMessage: (channel, user, text, o) => channels.addUserMessage(channel, user, text, o),
+    addReaction: (channel, ts, user, reaction) => channels.addReaction(channel, ts, user, reaction) as FakeSlackMessage,
     uploads: () => [...uploads.values()],
     responseUrl: (id) => `${baseUrl}/response/${encodeURIComponent(id ?? nextId('R'))}`,
     rateLimit(method, retryAfterSeconds, times = 1) {
@@ -442,6 +491,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       messages.length = 0;
       uploads.clear();
       rateLimits.clear();
+      channels.reset();
     },
     async stop() {
       server.closeAllConnections();
