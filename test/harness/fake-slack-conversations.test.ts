@@ -1,10 +1,14 @@
 // The fake's channels, pins and history, driven through @slack/web-api's WebClient so that what is
 // checked is the wire format a bot sees: HTTP 200 with {ok:false,error} surfacing as a platform
-// error carrying Slack's code (and `errors` where Slack sends them).
+// error carrying Slack's code (and `errors` where Slack sends them). Then the other direction:
+// events and modal submissions with selects, as a real Bolt app receives them from slack-client.
 import { test, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { App, LogLevel } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { startFakeSlack } from './fake-slack.ts';
+import { freePort } from './ports.ts';
+import { actionBody, postEvent, postSigned, reactionAddedEvent, viewSubmissionPayload } from './slack-client.ts';
 
 const fake = await startFakeSlack({ token: 'xoxb-test' });
 const client = new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
@@ -270,3 +274,94 @@ test('addReaction shows in the message; reset clears channels, pins and messages
   assert.equal(fake.messages().length, 0);
   assert.equal((await client.conversations.create({ name: 'inc-reset' })).ok, true, 'the name is free again');
 });
+
+test('slack-client: Bolt takes our signed reaction_added and view submissions with selects', async () => {
+  const secret = 'signing-secret';
+  const app = new App({
+    token: 'xoxb-test',
+    signingSecret: secret,
+    botId: 'B0BOT',
+    botUserId: 'U0BOT',
+    tokenVerificationEnabled: false,
+    logLevel: LogLevel.ERROR,
+    clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } },
+  });
+  const seen: Array<Record<string, any>> = [];
+  app.event('reaction_added', async ({ event, body, context }) => {
+    seen.push({ event, teamId: context.teamId, botUserId: context.botUserId, retryNum: context.retryNum, envelope: body.type });
+  });
+  app.view('declare', async ({ ack, view }) => {
+    await ack();
+    seen.push({ values: view.state.values });
+  });
+  const port = await freePort();
+  await app.start(port);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const ts = fake.addUserMessage('C0INC', 'U0ONCALL', 'db primary is down');
+    const event = reactionAddedEvent({ user: 'U0MGR', channel: 'C0INC', ts, itemUser: 'U0ONCALL' });
+    assert.deepEqual(Object.keys(event), ['type', 'user', 'reaction', 'item_user', 'item', 'event_ts']);
+    assert.equal(event.reaction, 'pushpin');
+    assert.match(event.event_ts, /^\d{10}\.\d{6}$/);
+    assert.equal((await postEvent(base, secret, event)).status, 200);
+    assert.equal((await postEvent(base, secret, event, { retryNum: 1 })).status, 200);
+    const stale = Math.floor(Date.now() / 1000) - 600;
+    assert.equal((await postEvent(base, secret, event, { timestamp: stale })).status, 401, 'events are signed and time-checked too');
+    await waitUntil(() => seen.length >= 2);
+    assert.deepEqual(seen[0].event.item, { type: 'message', channel: 'C0INC', ts });
+    assert.equal(seen[0].teamId, 'T0TEST');
+    assert.equal(seen[0].botUserId, 'U0BOT');
+    assert.equal(seen[0].envelope, 'event_callback');
+    assert.equal(seen[1].retryNum, 1);
+
+    const view = {
+      type: 'modal',
+      callback_id: 'declare',
+      title: { type: 'plain_text', text: 'Declare' },
+      blocks: [
+        { type: 'input', block_id: 'title', element: { type: 'plain_text_input', action_id: 'v' }, label: { type: 'plain_text', text: 'Title' } },
+        {
+          type: 'input', block_id: 'sev', label: { type: 'plain_text', text: 'Severity' },
+          element: {
+            type: 'static_select', action_id: 'v',
+            options: ['sev1', 'sev2'].map((v) => ({ text: { type: 'plain_text', text: v.toUpperCase() }, value: v })),
+            initial_option: { text: { type: 'plain_text', text: 'SEV2' }, value: 'sev2' },
+          },
+        },
+        {
+          type: 'input', block_id: 'type', label: { type: 'plain_text', text: 'Type' },
+          element: { type: 'static_select', action_id: 'v', option_groups: [{ label: { type: 'plain_text', text: 'All' }, options: [{ text: { type: 'plain_text', text: 'Outage' }, value: 'outage' }] }] },
+        },
+        { type: 'input', block_id: 'commander', element: { type: 'users_select', action_id: 'v' }, label: { type: 'plain_text', text: 'Commander' } },
+        { type: 'input', block_id: 'watchers', optional: true, element: { type: 'multi_users_select', action_id: 'v' }, label: { type: 'plain_text', text: 'Watchers' } },
+      ],
+    };
+    const answer = (values: Record<string, any>) => postSigned(`${base}/slack/events`, secret, actionBody(viewSubmissionPayload(view, 'U0ONCALL', values)));
+    assert.equal((await answer({ title: 'DB down', sev: 'sev1', type: 'outage', commander: 'U0MGR', watchers: ['U0A', 'U0B'] })).status, 200);
+    await waitUntil(() => seen.length >= 3);
+    const values = seen[2].values;
+    assert.deepEqual(values.title.v, { type: 'plain_text_input', value: 'DB down' });
+    assert.deepEqual(values.sev.v, { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'SEV1' }, value: 'sev1' } });
+    assert.equal(values.type.v.selected_option.value, 'outage');
+    assert.deepEqual(values.commander.v, { type: 'users_select', selected_user: 'U0MGR' });
+    assert.deepEqual(values.watchers.v, { type: 'multi_users_select', selected_users: ['U0A', 'U0B'] });
+
+    // Untouched inputs send their initial value, or null / nothing chosen.
+    assert.equal((await answer({ title: 'x' })).status, 200);
+    await waitUntil(() => seen.length >= 4);
+    assert.equal(seen[3].values.sev.v.selected_option.value, 'sev2');
+    assert.equal(seen[3].values.commander.v.selected_user, null);
+    assert.deepEqual(seen[3].values.watchers.v.selected_users, []);
+    assert.throws(() => viewSubmissionPayload(view, 'U0ONCALL', { sev: 'sev9' }), /no option with value "sev9"/);
+  } finally {
+    await app.stop();
+  }
+});
+
+async function waitUntil(done: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -7,7 +7,19 @@ import { startBot, type Bot } from '../../src/main.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall } from '../harness/fake-slack.ts';
 import { sharedPostgres } from '../harness/postgres.ts';
-import { actionBody, blockActionPayload, postSigned, commandBody, slashCommand, type PostResult } from '../harness/slack-client.ts';
+import {
+  actionBody,
+  blockActionPayload,
+  postEvent,
+  postSigned,
+  commandBody,
+  reactionAddedEvent,
+  slashCommand,
+  viewSubmissionPayload,
+  type EventCallbackOptions,
+  type PostResult,
+  type ViewInputValue,
+} from '../harness/slack-client.ts';
 
 export const SECRET = 'test-signing-secret';
 export const TOKEN = 'xoxb-test-token';
@@ -23,8 +35,20 @@ export interface TestBot {
   run(command: string, text?: string, opts?: { user?: string; channel?: string }): Promise<{ ack: PostResult; reply: FakeSlackCall }>;
   /** Clicks a button on a posted message (signed block_actions); its response_url is `responseId`. */
   click(opts: { user: string; channel: string; ts: string; actionId: string; value: string; responseId?: string }): Promise<PostResult>;
-  /** Submits a modal the bot opened with views.open, answering its input blocks with `values`. */
-  submitView(view: Record<string, any>, user: string, values: Record<string, string>): Promise<PostResult>;
+  /**
+   * Submits a modal the bot opened with views.open, answering its input blocks by block_id: text
+   * for text inputs, the option's value for static_select (sent as `selected_option`), a user id
+   * for users_select (`selected_user`), an array for multi-selects. Inputs left out send their
+   * initial value, as Slack does.
+   */
+  submitView(view: Record<string, any>, user: string, values: Record<string, ViewInputValue>): Promise<PostResult>;
+  /** Delivers an Events API event (e.g. {type:'reaction_added', …}) to the bot: signed JSON in an event_callback envelope. */
+  event(event: Record<string, any>, opts?: EventCallbackOptions & { retryNum?: number }): Promise<PostResult>;
+  /**
+   * `user` reacts to a stored message: the reaction is recorded on the fake (so history shows it)
+   * and reaction_added is delivered, with item_user from the message. Reaction defaults to pushpin.
+   */
+  react(opts: { user: string; channel: string; ts: string; reaction?: string }): Promise<PostResult>;
   close(): Promise<void>;
 }
 
@@ -110,14 +134,15 @@ export async function startTestBot(config: Record<string, unknown>, opts: { fake
       return postSigned(`${url}/slack/events`, SECRET, actionBody(payload));
     },
     submitView(view, user, values) {
-      const state = { values: Object.fromEntries((view.blocks ?? []).filter((b: any) => b.type === 'input').map((b: any) => [b.block_id, { [b.element.action_id]: { type: b.element.type, value: values[b.block_id] ?? '' } }])) };
-      const payload = {
-        type: 'view_submission', team: { id: 'T0TEST', domain: 'test' }, user: { id: user, username: user, team_id: 'T0TEST' },
-        api_app_id: 'A0OPSBOT', token: 'x', trigger_id: `${Date.now()}.1.x`,
-        view: { id: 'V0TEST', team_id: 'T0TEST', type: 'modal', ...view, state, hash: '1', private_metadata: view.private_metadata ?? '' },
-        response_urls: [],
-      };
-      return postSigned(`${url}/slack/events`, SECRET, actionBody(payload));
+      return postSigned(`${url}/slack/events`, SECRET, actionBody(viewSubmissionPayload(view, user, values)));
+    },
+    event(event, o = {}) {
+      return postEvent(url, SECRET, event, o);
+    },
+    react(o) {
+      const reaction = o.reaction ?? 'pushpin';
+      const message = fake.addReaction(o.channel, o.ts, o.user, reaction);
+      return postEvent(url, SECRET, reactionAddedEvent({ user: o.user, channel: message.channel, ts: o.ts, reaction, itemUser: message.user }));
     },
     async close() {
       await bot.close();
