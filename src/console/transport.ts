@@ -1,6 +1,7 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import { renderBlocks, type Button } from './render.ts';
+import { ConsoleChannels } from './channels.ts';
 import type { T } from '../i18n/index.ts';
 
 type Fetch = NonNullable<WebClientOptions['fetch']>;
@@ -12,6 +13,8 @@ export interface ClickTarget extends Button {
 
 const RESPONSE_PREFIX = 'http://console.invalid/response/';
 const UPLOAD_PREFIX = 'http://console.invalid/upload/';
+/** Who the console's bot is (what auth.test answers). */
+const BOT_USER_ID = 'U0OPSBOT';
 
 /**
  * The console's side of Slack: a Receiver that hands Bolt real payloads, and a fetch that takes
@@ -27,6 +30,10 @@ export class ConsoleTransport {
   pendingModal: { view: Record<string, any> } | undefined;
   /** What users.info reports as every user's locale when asked (include_locale), in Slack's form. */
   userLocale = 'en-US';
+  /** Channels the app created (conversations.create), with their members, topic, pins and messages. */
+  readonly channels = new ConsoleChannels(BOT_USER_ID);
+  /** Called when the app creates a channel, e.g. to move the console there. */
+  onChannelCreated: ((channel: { id: string; name: string }) => void) | undefined;
 
   /** `t` is the console's language, for the notes it prints around messages. */
   constructor(private readonly print: (text: string) => void, private readonly t: () => T) {
@@ -68,17 +75,29 @@ export class ConsoleTransport {
       return json({ ok: true });
     }
     const method = url.replace(/^.*\/api\//, '').replace(/\?.*$/, '');
-    const channel = String(args.channel ?? 'C0CONSOLE');
+    const answer = this.channels.call(method, args);
+    if (answer) {
+      this.note(method, args, answer);
+      return json(answer);
+    }
+    // A created channel may be named (#inc-…); Slack posts to its id.
+    const known = this.channels.get(String(args.channel ?? ''));
+    const channel = known?.id ?? String(args.channel ?? 'C0CONSOLE');
     switch (method) {
       case 'auth.test':
-        return json({ ok: true, user_id: 'U0OPSBOT', bot_id: 'B0OPSBOT', team_id: 'T0CONSOLE', user: 'opsbot' });
+        return json({ ok: true, user_id: BOT_USER_ID, bot_id: 'B0OPSBOT', team_id: 'T0CONSOLE', user: 'opsbot' });
       case 'chat.postMessage': {
+        if (known?.archived) return json({ ok: false, error: 'is_archived' });
         const ts = this.nextTs();
         this.show('', args, ts, channel);
+        const thread = typeof args.thread_ts === 'string' && args.thread_ts ? args.thread_ts : undefined;
+        this.channels.record({ channel, ts, user: BOT_USER_ID, text: args.text as string | undefined, blocks: args.blocks, thread_ts: thread });
         return json({ ok: true, channel, ts, message: { ts, text: args.text } });
       }
       case 'chat.update':
+        if (known?.archived) return json({ ok: false, error: 'is_inactive' });
         this.show(this.t()('console:updated'), args, String(args.ts), channel);
+        this.channels.edit(channel, String(args.ts), args.text as string | undefined, args.blocks);
         return json({ ok: true, channel, ts: args.ts });
       case 'chat.postEphemeral':
         this.show(this.t()('console:only_you'), args, this.nextTs(), channel);
@@ -112,7 +131,44 @@ export class ConsoleTransport {
     const blocks = typeof args.blocks === 'string' ? JSON.parse(args.blocks) : args.blocks;
     const { text, buttons } = renderBlocks(blocks as never, args.text as string | undefined, this.buttons.length + 1);
     for (const b of buttons) this.buttons.push({ ...b, channel, messageTs: ts });
-    this.print(`${prefix ? `${prefix} ` : ''}${text}\n`);
+    // Posts in a channel the app created say where they went; the console's other channels print as before.
+    const where = this.channels.get(channel)?.name;
+    const lead = [where && `[#${where}]`, prefix].filter(Boolean).join(' ');
+    this.print(`${lead ? `${lead} ` : ''}${text}\n`);
+  }
+
+  /** One line for what changed a channel; reads (history, info, links) print nothing. */
+  private note(method: string, args: Record<string, unknown>, answer: Record<string, unknown>): void {
+    const t = this.t();
+    const id = String(args.channel ?? '');
+    const name = this.channels.get(id)?.name ?? id;
+    const line = (text: string) => this.print(`${text}\n`);
+    switch (method) {
+      case 'conversations.create': {
+        if (!answer.ok) return;
+        const created = answer.channel as { id: string; name: string };
+        line(t('console:channel.created', { name: created.name, id: created.id }));
+        this.onChannelCreated?.({ id: created.id, name: created.name });
+        return;
+      }
+      case 'conversations.invite': {
+        // With force, Slack invites the valid users even when it reports the others' errors.
+        if (!answer.ok && !truthy(args.force)) return;
+        const failed = new Set(((answer.errors ?? []) as Array<{ user: string }>).map((e) => e.user));
+        const invited = String(args.users ?? '').split(',').map((u) => u.trim()).filter((u) => u && !failed.has(u));
+        if (invited.length) line(t('console:channel.invited', { name, users: invited.join(', ') }));
+        return;
+      }
+      case 'conversations.setTopic':
+        if (answer.ok) line(t('console:channel.topic', { name, topic: String(args.topic ?? '') }));
+        return;
+      case 'conversations.archive':
+        if (answer.ok) line(t('console:channel.archived', { name }));
+        return;
+      case 'pins.add':
+        if (answer.ok) line(t('console:channel.pinned', { name }));
+        return;
+    }
   }
 
   private nextTs(): string {
