@@ -4,6 +4,7 @@ import audit from './audit.ts';
 import backup from './backup.ts';
 import diagnose from './diagnose.ts';
 import health from './health.ts';
+import incident from './incident/index.ts';
 import logs from './logs.ts';
 import ops from './ops.ts';
 import restart from './restart.ts';
@@ -11,4 +12,4 @@ import restore from './restore.ts';
 import schedule from './schedule.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, incident, approvals, audit, schedule, ops];

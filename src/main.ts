@@ -27,6 +27,9 @@ import { DEFAULT_SLACK_API_URL, describeSlackCallError } from './slack/api-error
 import { openStore, type Store } from './store/index.ts';
 import { createSchedules, type Scheduler } from './schedule/index.ts';
 import { createBackups } from './backup/index.ts';
+import { createIncidents } from './incidents/index.ts';
+import { incidentSlack } from './slack/incident-slack.ts';
+import { registerIncidentHandlers } from './slack/incident-actions.ts';
 import { createTargets } from './targets/index.ts';
 import type { Targets } from './targets/types.ts';
 
@@ -135,6 +138,11 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     const schedules = createSchedules({ store, config, dispatcher, rbac, readers, client: app.client, log });
     registerApprovalHandlers(app, approvals, log);
     createBackups({ store, config, targets, scheduler: schedules.scheduler, log });
+    const incidents = createIncidents({
+      store, config, slack: incidentSlack(app.client, log), rbac, readers, log, botUser: auth.user_id,
+      dispatcher, approvals, scheduler: schedules.scheduler,
+    });
+    registerIncidentHandlers(app, incidents, dispatcher, log);
 
     let boundPort: number | undefined;
     if (transport.kind === 'http') {

@@ -80,7 +80,9 @@ export function approvalCard(r: ApprovalRequest, t: T = logT(), progress?: strin
           ? t('approvals:card.approvers_break_glass', { reason: r.break_glass })
           : job ? t('approvals:card.approvers_none')
             : r.decided_by?.startsWith('schedule:') && r.approvers.length === 0 ? t('approvals:card.approvers_by_rule', { rule: r.rule, actor: r.decided_by })
-              : t('approvals:card.approvers_rule', { n: r.approvals_needed, roles: r.approver_roles }),
+              : r.required_approver
+                ? t('approvals:card.approvers_freeze', { n: r.approvals_needed - 1, roles: r.approver_roles, user: userMention(r.required_approver), id: r.incident_id })
+                : t('approvals:card.approvers_rule', { n: r.approvals_needed, roles: r.approver_roles }),
       },
       { label: pending ? t('approvals:card.expires') : t('approvals:card.requested'), value: t.time(pending ? r.expires_at : r.created_at) },
     ],

@@ -33,6 +33,18 @@ export interface CardSink {
   update(channel: string, ts: string, report: Report, opts?: { final?: boolean }): Promise<void>;
 }
 
+/** A request's life as other features see it (incidents put those typed in their channel on the timeline). */
+export type ApprovalEvent = 'requested' | 'started' | 'finished';
+export type ApprovalListener = (event: ApprovalEvent, req: ApprovalRequest) => Promise<void> | void;
+
+/** A destructive command asked during a change freeze, outside the incident's channel. */
+export interface FreezeException {
+  incidentId: number;
+  /** Must approve too (unset when the commander asked themselves). */
+  commander?: string;
+  reason: string;
+}
+
 export interface ApprovalDeps {
   store: ApprovalStore;
   config: Config;
@@ -58,11 +70,23 @@ export class ApprovalEngine {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private readonly commands: Map<string, AnyCommand>;
+  private readonly listeners: ApprovalListener[] = [];
   readonly readers: Readers;
 
   constructor(private readonly deps: ApprovalDeps) {
     this.commands = new Map(allCommands(deps.commands).map((c) => [c.name, c]));
     this.readers = deps.readers ?? new Readers(deps.config);
+  }
+
+  /** Calls `fn` when a request is made, starts running and finishes. Listeners never hold the flow up. */
+  onEvent(fn: ApprovalListener): void {
+    this.listeners.push(fn);
+  }
+
+  private emit(event: ApprovalEvent, req: ApprovalRequest): void {
+    for (const fn of this.listeners) {
+      void Promise.resolve().then(() => fn(event, req)).catch((err: unknown) => this.deps.log.warn({ id: req.id, event, err: errorMessage(err) }, 'approval listener failed'));
+    }
   }
 
   private get settings() {
@@ -87,6 +111,7 @@ export class ApprovalEngine {
     });
     const card = await this.deps.cards.post(p.channel, approvalCard(req, this.readers.forChannel(p.channel), undefined, { cancellable: cmd.cancellable }));
     await this.deps.store.setCard(req.id, card.channel, card.ts);
+    this.emit('requested', req);
     const approved = await this.deps.store.approveJob(req.id, p.user, this.settings.lease);
     if (approved) this.track(this.execute(approved));
     const t = await this.readers.forUser(p.user, p.channel);
@@ -112,13 +137,17 @@ export class ApprovalEngine {
   }
 
   /** Posts the approval card for a plan; returns the requester's (private) confirmation. */
-  async request(cmd: AnyCommand, p: { user: string; channel: string; argsText: string; plan: Plan; breakGlass?: string }): Promise<Report> {
+  async request(cmd: AnyCommand, p: { user: string; channel: string; argsText: string; plan: Plan; breakGlass?: string; freeze?: FreezeException }): Promise<Report> {
     if (p.breakGlass !== undefined) await this.checkBreakGlass(cmd, p.user, p.breakGlass);
     const rule = this.rule(ruleKey(cmd));
+    const commander = p.freeze?.commander;
     let req = await this.deps.store.create({
       command: cmd.name, args_text: p.argsText, plan: p.plan, plan_hash: hashPlan(p.plan), requester: p.user, channel: p.channel,
-      rule: rule.name, approver_roles: rule.approvers, approvals_needed: rule.count, ttlMs: this.settings.ttl, breakGlass: p.breakGlass,
+      // During a freeze the commander's vote comes on top of what the rule asks.
+      rule: rule.name, approver_roles: rule.approvers, approvals_needed: rule.count + (commander ? 1 : 0), ttlMs: this.settings.ttl, breakGlass: p.breakGlass,
+      requiredApprover: commander, incidentId: p.freeze?.incidentId,
     });
+    this.emit('requested', req);
     const cardChannel = this.deps.config.channels.approvals?.id ?? p.channel;
     const card = await this.deps.cards.post(cardChannel, approvalCard(req, this.readers.forChannel(cardChannel)));
     await this.deps.store.setCard(req.id, card.channel, card.ts);
@@ -158,7 +187,7 @@ export class ApprovalEngine {
     if (req.state !== 'pending') return closed(t, id, req.state);
     if (req.requester === user) return t('approvals:reply.own', { roles: req.approver_roles });
     const roles = await this.deps.rbac.rolesOf(user);
-    if (!req.approver_roles.some((r) => roles.has(r))) return t('approvals:reply.approve_role', { command: req.command, roles: req.approver_roles });
+    if (!req.approver_roles.some((r) => roles.has(r)) && req.required_approver !== user) return t('approvals:reply.approve_role', { command: req.command, roles: req.approver_roles });
     // Everything above was a quick refusal on a plain read; the vote itself re-checks state,
     // expiry (by the database's clock) and the requester under a row lock.
     const vote = await this.deps.store.vote(id, user, this.settings.lease);
@@ -181,6 +210,8 @@ export class ApprovalEngine {
         return t('approvals:reply.approved', { line });
       case 'counted':
         void this.refresh(request);
+        // Enough votes, but the change freeze also needs the incident commander's.
+        if (left <= 0 && request.required_approver) return t('approvals:reply.counted_commander', { user: userMention(request.required_approver) });
         return t('approvals:reply.counted', { n: left });
       case 'repeat':
         return t('approvals:reply.repeat', { n: left });
@@ -196,7 +227,7 @@ export class ApprovalEngine {
     if (!req) return t('approvals:reply.missing', { id });
     if (req.state !== 'pending') return closed(t, id, req.state);
     const roles = await this.deps.rbac.rolesOf(user);
-    if (!req.approver_roles.some((r) => roles.has(r))) return t('approvals:reply.deny_role', { command: req.command, roles: req.approver_roles });
+    if (!req.approver_roles.some((r) => roles.has(r)) && req.required_approver !== user) return t('approvals:reply.deny_role', { command: req.command, roles: req.approver_roles });
     return undefined;
   }
 
@@ -228,7 +259,7 @@ export class ApprovalEngine {
   /** Pending requests this user may act on: approve (holds a role, not the requester) or cancel (own). */
   async actionableFor(user: string): Promise<ApprovalRequest[]> {
     const [open, roles] = await Promise.all([this.deps.store.open(), this.deps.rbac.rolesOf(user)]);
-    return open.filter((r) => r.requester === user || r.approver_roles.some((role) => roles.has(role)));
+    return open.filter((r) => r.requester === user || r.required_approver === user || r.approver_roles.some((role) => roles.has(role)));
   }
 
   /** Runs an approved request. Never throws: it runs after an ack, where nothing may crash the bot. */
@@ -270,6 +301,7 @@ export class ApprovalEngine {
     let result: ApprovalRequest['result'];
     try {
       void this.refresh(req);
+      this.emit('started', req);
       const cmd = this.commands.get(req.command);
       // The card while running; once Stop was pressed it no longer offers Stop.
       const running = (): ApprovalRequest => ({ ...req, state: 'running', stop_requested_by: lease.stopRequested ? (lease.stoppedBy ?? req.requester) : null });
@@ -326,6 +358,7 @@ export class ApprovalEngine {
       await this.refresh(after ?? (await store.get(req.id)) ?? req);
       return;
     }
+    this.emit('finished', done);
     await this.refresh(done);
   }
 

@@ -37,6 +37,10 @@ export interface ApprovalRequest {
   finished_at: Date | null;
   /** Who has approved so far, oldest first (joined from approval_votes). */
   approvers: string[];
+  /** Asked during a change freeze: this person (the incident commander) must be among the approvers. */
+  required_approver: string | null;
+  /** The incident whose freeze this request was asked under. */
+  incident_id: number | null;
 }
 
 export type VoteResult =
@@ -47,6 +51,8 @@ export type VoteResult =
 export type NewRequest = Pick<ApprovalRequest, 'command' | 'args_text' | 'plan' | 'plan_hash' | 'requester' | 'channel' | 'rule' | 'approver_roles' | 'approvals_needed'> & {
   ttlMs: number;
   breakGlass?: string;
+  requiredApprover?: string;
+  incidentId?: number;
 };
 
 const SELECT = `select r.*, coalesce((select json_agg(v.approver order by v.at, v.approver) from approval_votes v where v.request_id = r.id), '[]'::json) as approvers
@@ -68,11 +74,11 @@ export class ApprovalStore {
   async create(req: NewRequest): Promise<ApprovalRequest> {
     return this.store.transaction(async (q) => {
       const [{ id }] = await q.query<{ id: string }>(
-        `insert into approval_requests (id, command, args_text, plan, plan_hash, requester, channel, rule, approver_roles, approvals_needed, break_glass, expires_at, lock_key)
-         values ('r-' || nextval('approval_request_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond', $12)
+        `insert into approval_requests (id, command, args_text, plan, plan_hash, requester, channel, rule, approver_roles, approvals_needed, break_glass, expires_at, lock_key, required_approver, incident_id)
+         values ('r-' || nextval('approval_request_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond', $12, $13, $14)
          returning id`,
         [req.command, req.args_text, JSON.stringify(req.plan), req.plan_hash, req.requester, req.channel, req.rule, JSON.stringify(req.approver_roles), req.approvals_needed, req.breakGlass ?? null, req.ttlMs,
-          typeof req.plan.target.lock === 'string' ? req.plan.target.lock : null],
+          typeof req.plan.target.lock === 'string' ? req.plan.target.lock : null, req.requiredApprover ?? null, req.incidentId ?? null],
       );
       const kind = req.breakGlass ? 'break_glass' : req.approvals_needed === 0 ? 'job' : 'requested';
       await audit(q, req.requester, req.channel, id, req.command, kind, { plan: logT().text(req.plan.summary), reason: req.breakGlass });
@@ -111,6 +117,7 @@ export class ApprovalStore {
         `update approval_requests r set state = 'approved', decided_by = $2, updated_at = now(), lease_until = now() + $3 * interval '1 millisecond'
          where r.id = $1 and r.state = 'pending'
            and (select count(*) from approval_votes v where v.request_id = r.id) >= r.approvals_needed
+           and (r.required_approver is null or exists (select 1 from approval_votes v where v.request_id = r.id and v.approver = r.required_approver))
          returning id`,
         [id, approver, leaseMs],
       );

@@ -232,6 +232,33 @@ export const configSchema = z.strictObject({
     stop_services: z.array(name).default([]),
     keep_previous: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('7d'),
   }).prefault({}),
+  // Incident coordination (manual §8; docs/config.md, "incidents").
+  incidents: z.strictObject({
+    // {date}: yyyymmdd in `timezone`; {slug}: from the title; {n}: the incident's number.
+    channel_name: z.string().min(1).max(80).refine((s) => /\{(slug|n)\}/.test(s), { message: 'Include {slug} or {n}, so that incidents get different channels' }).default('inc-{date}-{slug}'),
+    // Where new incidents are announced (and updates threaded under the announcement).
+    announce: slackChannel.optional(),
+    // Members of these roles are invited to every new incident channel.
+    responders: z.array(name).default([]),
+    // Incident roles people are given with /incident role; the declarer is commander until someone else is.
+    roles: z.array(name).min(1).refine((r) => r.includes('commander'), { message: 'Keep the commander role: the change freeze asks the commander' }).default(['commander', 'comms', 'scribe']),
+    severities: z.record(z.string().regex(/^sev[0-9]$/, 'Use sev1 … sev9'), z.strictObject({
+      // No /incident update for this long reminds the commander and comms; 0: never.
+      update_every: durationWithin({ min: 0, max: 7 * 86_400_000 }).prefault('30m'),
+      // While an incident of this severity is open, destructive commands elsewhere are frozen.
+      freeze: z.boolean().default(false),
+    })).default({
+      sev1: { update_every: 15 * 60_000, freeze: true },
+      sev2: { update_every: 30 * 60_000, freeze: true },
+      sev3: { update_every: 2 * 3_600_000, freeze: false },
+      sev4: { update_every: 0, freeze: false },
+    }),
+    default_severity: z.string().regex(/^sev[0-9]$/).default('sev2'),
+    // The channel is archived this long after the incident is resolved.
+    archive_after: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('7d'),
+    // How often reminders, archiving and the cards' elapsed time are looked at.
+    check_every: durationWithin({ min: 500, max: 60 * 60_000 }).prefault('1m'),
+  }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
     // On by default: a channel typing /health at once during an incident gets one report.

@@ -45,6 +45,8 @@ export interface ArgSpec {
   schema: z.ZodObject;
   positionals: readonly string[];
   usage: readonly UsageLine[];
+  /** The last positional takes every remaining word (a title: `/incident declare db is down`). */
+  rest?: boolean;
 }
 
 /** Turns tokens into the object the command's zod schema validates; every mistake is a UserError. */
@@ -100,6 +102,10 @@ export function parseCommandLine(text: string, spec: ArgSpec, omit: readonly str
       throw new UserError(msg('core:args.needs_value', { flag: `--${rawName}` }), { usage: spec.usage });
     }
     if (!omit.includes(key)) echo.push(out[key] === true ? `--${rawName}` : `--${rawName} ${shown(String(out[key]))}`);
+  }
+  if (spec.rest && spec.positionals.length && positional.length > spec.positionals.length) {
+    const last = spec.positionals.length - 1;
+    positional.splice(last, positional.length - last, positional.slice(last).join(' '));
   }
   if (positional.length > spec.positionals.length) {
     throw new UserError(msg('core:args.unexpected', { arg: positional[spec.positionals.length] }), { usage: spec.usage });

@@ -15,6 +15,8 @@ export interface CommandContext<A> {
   t: T;
   user: string;
   channel: string;
+  /** Set when a person typed it just now (Slack's trigger_id): the command may answer with a form. */
+  interactive: boolean;
   config: Config;
   /** Executors for the real system; commands never construct clients themselves. */
   targets: Targets;
@@ -67,6 +69,13 @@ export interface CommandDef<S extends z.ZodObject> {
   usage: UsageLine[];
   /** Names (keys of `args`) filled from bare words, in order; the rest are --flags. */
   positionals?: Array<keyof z.output<S> & string>;
+  /** The last positional takes all remaining words (free text such as a title). */
+  rest?: boolean;
+  /**
+   * The text after the command name is taken verbatim as `args.text` (no flags, no quoting), for
+   * free text where quotes and apostrophes must survive: `/incident note they said "it's back"`.
+   */
+  raw?: boolean;
   /** The argument schema; a function when valid values come from config (e.g. service names). */
   args: S | ((config: Config) => S);
   /**

@@ -13,7 +13,7 @@ import type { Rbac } from './rbac.ts';
 import type { Report } from './report.ts';
 import { didYouMean } from './suggest.ts';
 import type { WorkQueue } from './work-queue.ts';
-import { channelMention } from './mention.ts';
+import { channelMention, userMention } from './mention.ts';
 import { msg, type Msg, type T } from '../i18n/index.ts';
 import { Readers } from '../i18n/readers.ts';
 import { formatUsage } from './usage.ts';
@@ -24,6 +24,8 @@ export interface Invocation {
   text: string;
   user: string;
   channel: string;
+  /** Slack's trigger_id: present when a person just typed it, so a form (modal) may be opened. */
+  triggerId?: string;
 }
 
 export interface Reply {
@@ -62,7 +64,26 @@ export interface DispatcherDeps {
 }
 
 /** Flags every destructive command takes; the dispatcher, not the command, acts on them. */
-const DESTRUCTIVE_FLAGS = { dryRun: z.boolean().default(false), breakGlass: z.string().optional() };
+const DESTRUCTIVE_FLAGS = { dryRun: z.boolean().default(false), breakGlass: z.string().optional(), freezeException: z.string().optional() };
+
+/** An open incident that freezes destructive changes outside its channel (src/incidents/freeze.ts). */
+export interface Freeze {
+  incidentId: number;
+  title: string;
+  severity: string;
+  channel: string;
+  commander?: string;
+}
+
+/** What every finished invocation reports to listeners (incidents put those in their channels on the timeline). */
+export interface Outcome {
+  command: string;
+  text: string;
+  user: string;
+  channel: string;
+  outcome: string;
+  summary?: string;
+}
 
 /**
  * Slack caps a slash command's text at a few thousand characters; anything longer did not come
@@ -77,12 +98,20 @@ export class Dispatcher {
   private readonly byName: Map<string, AnyCommand>;
   private readonly limiter: Limiter;
   private readonly pending = new Set<Promise<void>>();
+  private readonly listeners: Array<(o: Outcome) => Promise<void>> = [];
+  /** The change freeze in force for a channel, if any; set by incidents. */
+  freeze?: (channel: string) => Promise<Freeze | undefined>;
   readonly readers: Readers;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.byName = new Map(deps.commands.map((c) => [c.name, c]));
     this.readers = deps.readers ?? new Readers(deps.config);
     this.limiter = deps.limiter ?? new RateLimiter(deps.config.rate_limit.requests_per_minute);
+  }
+
+  /** Calls `fn` after each invocation's reply and audit row; what it does is waited for by idle(). */
+  onOutcome(fn: (o: Outcome) => Promise<void>): void {
+    this.listeners.push(fn);
   }
 
   get commands(): AnyCommand[] {
@@ -163,6 +192,10 @@ export class Dispatcher {
         .catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'audit write failed')),
       send({ ...reply, outcome }).catch((err: unknown) => log.error({ err: errorMessage(err), command: name }, 'reply failed')),
     ]);
+    if (this.listeners.length) {
+      const o: Outcome = { command: name, text: inv.text, user: inv.user, channel: inv.channel, outcome, summary: reply.report.summary };
+      await Promise.all(this.listeners.map((fn) => fn(o).catch((err: unknown) => log.warn({ err: errorMessage(err), command: name }, 'outcome listener failed'))));
+    }
   }
 
   private async execute(name: string, inv: Invocation): Promise<Reply> {
@@ -185,7 +218,9 @@ export class Dispatcher {
     const t = cmd.visibility === 'ephemeral' || cmd.destructive || cmd.job ? await this.readers.forUser(inv.user, inv.channel) : this.readers.forChannel(inv.channel);
     const base = (typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args) as z.ZodObject;
     const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
-    const parsed = parseCommandLine(text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }, ['dryRun', 'breakGlass']);
+    const parsed = cmd.raw
+      ? { values: rawArgs(schema, text, cmd.usage), echo: text.trim() }
+      : parseCommandLine(text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage, rest: cmd.rest }, ['dryRun', 'breakGlass']);
     const args = parsed.values as Record<string, unknown>;
     const log = this.deps.log;
     let childLog: Logger | undefined;
@@ -194,6 +229,7 @@ export class Dispatcher {
       t,
       user: inv.user,
       channel: inv.channel,
+      interactive: !!inv.triggerId,
       config: this.deps.config,
       targets: this.deps.targets,
       // Made on first use: most commands never log, and a child logger per command shows up
@@ -214,8 +250,15 @@ export class Dispatcher {
 
   /** Plan first, against the live system; then a dry-run report, or a request for approval. */
   private async destructive(cmd: AnyCommand, ctx: CommandContext<unknown>, inv: Invocation, argsText: string): Promise<Reply> {
-    const { dryRun, breakGlass, ...args } = ctx.args as { dryRun: boolean; breakGlass?: string };
+    const { dryRun, breakGlass, freezeException, ...args } = ctx.args as { dryRun: boolean; breakGlass?: string; freezeException?: string };
     if (!cmd.plan || !cmd.execute) throw new InternalError('destructive_without_plan', `/${cmd.name} must define plan() and execute()`);
+    // A change freeze is checked before planning: a refused command costs the live system nothing.
+    // A dry run changes nothing and break-glass is its own audited way past every rule.
+    const freeze = !dryRun && breakGlass === undefined ? await this.freeze?.(inv.channel) : undefined;
+    if (freeze && freezeException === undefined) {
+      throw new Denied(msg('incidents:freeze.refused', { command: `/${cmd.name}`, id: freeze.incidentId, title: freeze.title, severity: freeze.severity, channel: channelMention(freeze.channel), user: freeze.commander ? userMention(freeze.commander) : '-' }));
+    }
+    if (freeze && (freezeException ?? '').trim().length < 5) throw new UserError(msg('incidents:freeze.reason_needed'));
     const plan = await cmd.plan({ ...ctx, args } as CommandContext<never>);
     if (dryRun) {
       return {
@@ -231,7 +274,10 @@ export class Dispatcher {
       };
     }
     if (!this.deps.approvals) throw new InternalError('approvals_unavailable', 'no approval engine configured');
-    const report = await this.deps.approvals.request(cmd, { user: inv.user, channel: inv.channel, argsText, plan, breakGlass });
+    const report = await this.deps.approvals.request(cmd, {
+      user: inv.user, channel: inv.channel, argsText, plan, breakGlass,
+      freeze: freeze && { incidentId: freeze.incidentId, commander: freeze.commander !== inv.user ? freeze.commander : undefined, reason: freezeException!.trim() },
+    });
     return { report, ephemeral: true, t: ctx.t };
   }
 
@@ -273,6 +319,14 @@ class Refusal extends Error {
 }
 class RateLimited extends Refusal {}
 class Denied extends Refusal {}
+
+/** A raw command's text, as `{ text }` through its schema (which may trim or require it). */
+function rawArgs(schema: z.ZodObject, text: string, usage: AnyCommand['usage']): unknown {
+  const result = schema.safeParse({ text: text.trim() });
+  if (result.success) return result.data;
+  // i18n-exempt: the argument's name, as the usage lines show it
+  throw new UserError(msg('core:args.missing', { label: 'text' }), { usage });
+}
 
 /** `/backup list latest` → the `list` subcommand with "latest"; words that name no subcommand stay the parent's arguments. */
 function route(cmd: AnyCommand, text: string): { cmd: AnyCommand; text: string } {

@@ -27,6 +27,18 @@ export class Rbac {
     return roles;
   }
 
+  /** The users holding any of these roles, user groups expanded (schedule actors are not people). */
+  async membersOf(roles: string[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (const role of roles) {
+      for (const m of this.config.roles[role] ?? []) {
+        if (m.startsWith('S')) for (const u of await this.members(m)) out.add(u);
+        else if (/^[UW]/.test(m)) out.add(m);
+      }
+    }
+    return [...out];
+  }
+
   private members(group: string): Promise<Set<string>> {
     const cached = this.groups.get(group);
     if (cached && Date.now() - cached.at < GROUP_TTL_MS) return cached.members;

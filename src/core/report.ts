@@ -22,6 +22,8 @@ export interface Action {
   id: string;
   label: string;
   value: string;
+  /** A user picker instead of a button (the label is its placeholder); the pick comes back with `value`. */
+  kind?: 'button' | 'user';
   style?: 'primary' | 'danger';
   /** Asked before the click counts (Slack shows a confirm dialog). */
   confirm?: { title: string; text: string; confirm: string; deny: string };
@@ -36,8 +38,28 @@ export interface Report {
   fields?: Array<{ label: string; value: string }>;
   footer?: string;
   actions?: Action[];
+  /** A form to fill in (a Slack modal), opened instead of posting when the command was typed by a person. */
+  form?: Form;
   /** Output too long for a message: uploaded as a file beside it (the message shows an excerpt). */
   attachment?: { filename: string; title: string; content: string };
+}
+
+export interface FormField {
+  id: string;
+  label: string;
+  kind: 'text' | 'select' | 'user';
+  options?: Array<{ value: string; label: string }>;
+  initial?: string;
+  optional?: boolean;
+}
+
+/** A form: `callback` names the handler its submission goes to, `meta` what it needs to act (e.g. the channel). */
+export interface Form {
+  callback: string;
+  title: string;
+  submit: string;
+  meta: string;
+  fields: FormField[];
 }
 
 const ORDER: Record<Status, number> = { info: 0, ok: 1, warn: 2, crit: 3 };

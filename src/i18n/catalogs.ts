@@ -11,6 +11,7 @@ import enConsole from './en/console.json' with { type: 'json' };
 import enCore from './en/core.json' with { type: 'json' };
 import enDiagnose from './en/diagnose.json' with { type: 'json' };
 import enHealth from './en/health.json' with { type: 'json' };
+import enIncidents from './en/incidents.json' with { type: 'json' };
 import enLifecycle from './en/lifecycle.json' with { type: 'json' };
 import enLogs from './en/logs.json' with { type: 'json' };
 import enOps from './en/ops.json' with { type: 'json' };
@@ -29,6 +30,7 @@ import zhConsole from './zh-CN/console.json' with { type: 'json' };
 import zhCore from './zh-CN/core.json' with { type: 'json' };
 import zhDiagnose from './zh-CN/diagnose.json' with { type: 'json' };
 import zhHealth from './zh-CN/health.json' with { type: 'json' };
+import zhIncidents from './zh-CN/incidents.json' with { type: 'json' };
 import zhLifecycle from './zh-CN/lifecycle.json' with { type: 'json' };
 import zhLogs from './zh-CN/logs.json' with { type: 'json' };
 import zhOps from './zh-CN/ops.json' with { type: 'json' };
@@ -42,12 +44,12 @@ export type Catalog = Record<string, unknown>;
 export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
     approvals: enApprovals, audit: enAudit, backup: enBackup, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore,
-    diagnose: enDiagnose, health: enHealth, lifecycle: enLifecycle, logs: enLogs, ops: enOps, restart: enRestart,
+    diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, ops: enOps, restart: enRestart,
     schedule: enSchedule, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
     approvals: zhApprovals, audit: zhAudit, backup: zhBackup, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore,
-    diagnose: zhDiagnose, health: zhHealth, lifecycle: zhLifecycle, logs: zhLogs, ops: zhOps, restart: zhRestart,
+    diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, ops: zhOps, restart: zhRestart,
     schedule: zhSchedule, slack: zhSlack, targets: zhTargets,
   },
 };

@@ -5,7 +5,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { redactDeep, redactText } from '../core/redact.ts';
 import type { ChannelReplies } from './channel-replies.ts';
-import { renderReport } from './render.ts';
+import { renderForm, renderReport } from './render.ts';
 
 // The bot may not be a member of the channel (private channels, DMs): then the response_url,
 // which works anywhere the command was typed, carries the reply instead.
@@ -59,9 +59,14 @@ export function registerHandlers(app: App, dispatcher: Dispatcher, log: Logger, 
   // manifest has but this version lacks still gets a helpful answer instead of a Slack timeout.
   app.command(/^\/.+/, async ({ command, ack, respond, client }) => {
     await ack();
+    const deliver = replies ? pacedSender(replies, respond, command.channel_id, command.user_id) : sender(client, respond, command.channel_id, log);
     await dispatcher.handle(
-      { command: command.command, text: command.text ?? '', user: command.user_id, channel: command.channel_id },
-      replies ? pacedSender(replies, respond, command.channel_id, command.user_id) : sender(client, respond, command.channel_id, log),
+      { command: command.command, text: command.text ?? '', user: command.user_id, channel: command.channel_id, triggerId: command.trigger_id },
+      async (reply) => {
+        // A form is opened for the person who typed the command (the trigger lasts 3 s).
+        if (reply.report.form && command.trigger_id) await client.views.open({ trigger_id: command.trigger_id, view: renderForm(reply.report.form) });
+        else await deliver(reply);
+      },
     );
   });
   app.error(async (err) => {

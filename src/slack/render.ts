@@ -1,7 +1,7 @@
-import type { KnownBlock } from '@slack/types';
+import type { KnownBlock, View } from '@slack/types';
 import { plainMentions, renderMentions, type MentionKind } from '../core/mention.ts';
 import { redactText } from '../core/redact.ts';
-import { STATUS_ICON, type Action, type Report } from '../core/report.ts';
+import { STATUS_ICON, type Action, type Form, type Report } from '../core/report.ts';
 import { translator, type T } from '../i18n/index.ts';
 
 // Slack's limits: 3000 characters per section text, 50 blocks per message.
@@ -49,7 +49,12 @@ const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 
 function actionsBlock(actions: Action[]): KnownBlock {
   return {
     type: 'actions',
-    elements: actions.map((a) => ({
+    elements: actions.map((a) => a.kind === 'user' ? {
+      // A picker carries no value of its own: what it acts on rides in the action_id.
+      type: 'users_select' as const,
+      action_id: `${a.id}:${a.value}`,
+      placeholder: { type: 'plain_text' as const, text: plainText(a.label) },
+    } : ({
       type: 'button',
       action_id: a.id,
       value: a.value,
@@ -66,7 +71,7 @@ function actionsBlock(actions: Action[]): KnownBlock {
           }
         : {}),
     })),
-  };
+  } as KnownBlock;
 }
 
 /**
@@ -140,4 +145,31 @@ function fallback(report: Report): string {
   const lines = [`${escapeMrkdwn(report.title)}${report.summary ? `: ${escapeMrkdwn(report.summary)}` : ''}`];
   for (const c of report.checks ?? []) lines.push(`${STATUS_ICON[c.status]} ${escapeMrkdwn(c.name)}: ${escapeMrkdwn(c.text)}`);
   return cut(lines.join('\n'), 3000);
+}
+
+/** A Form as a Slack modal view. */
+export function renderForm(form: Form): View {
+  return {
+    type: 'modal',
+    callback_id: form.callback,
+    private_metadata: form.meta,
+    title: { type: 'plain_text', text: cut(plainText(form.title), 24) },
+    submit: { type: 'plain_text', text: cut(plainText(form.submit), 24) },
+    blocks: form.fields.map((f) => ({
+      type: 'input' as const,
+      block_id: f.id,
+      optional: f.optional ?? false,
+      label: { type: 'plain_text' as const, text: cut(plainText(f.label), 2000) },
+      element: f.kind === 'text'
+        ? { type: 'plain_text_input' as const, action_id: f.id, ...(f.initial ? { initial_value: f.initial } : {}) }
+        : f.kind === 'user'
+          ? { type: 'users_select' as const, action_id: f.id, ...(f.initial ? { initial_user: f.initial } : {}) }
+          : {
+              type: 'static_select' as const,
+              action_id: f.id,
+              options: (f.options ?? []).map((o) => ({ value: o.value, text: { type: 'plain_text' as const, text: cut(plainText(o.label), 75) } })),
+              ...(f.initial ? { initial_option: (() => { const o = f.options?.find((x) => x.value === f.initial); return o ? { value: o.value, text: { type: 'plain_text' as const, text: cut(plainText(o.label), 75) } } : undefined; })() } : {}),
+            },
+    })),
+  };
 }

@@ -13,10 +13,13 @@ test('manifest slash commands are exactly the commands in commands/', () => {
 });
 
 test('every command file in commands/ is registered in commands/index.ts', async () => {
-  const { readdirSync } = await import('node:fs');
-  const files = readdirSync(new URL('../../commands/', import.meta.url)).filter((f) => f.endsWith('.ts') && f !== 'index.ts');
-  const names = commands.map((c) => `${c.name}.ts`).sort();
-  assert.deepEqual(files.sort(), names);
+  const { existsSync, readdirSync } = await import('node:fs');
+  const dir = new URL('../../commands/', import.meta.url);
+  // A command is a file (health.ts), or a directory of its subcommands with an index.ts (incident/).
+  const defined = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => (e.isFile() && e.name.endsWith('.ts') && e.name !== 'index.ts') || (e.isDirectory() && existsSync(new URL(`${e.name}/index.ts`, dir))))
+    .map((e) => e.name.replace(/\.ts$/, ''));
+  assert.deepEqual(defined.sort(), commands.map((c) => c.name).sort());
 });
 
 test('manifest is a valid app manifest for commands and interactivity', () => {
