@@ -211,7 +211,7 @@ export class ApprovalEngine {
       case 'counted':
         void this.refresh(request);
         // Enough votes, but the change freeze also needs the incident commander's.
-        if (left <= 0 && request.required_approver) return t('approvals:reply.counted_commander', { user: userMention(request.required_approver) });
+        if (left <= 1 && request.required_approver && !request.approvers.includes(request.required_approver)) return t('approvals:reply.counted_commander', { user: userMention(request.required_approver) });
         return t('approvals:reply.counted', { n: left });
       case 'repeat':
         return t('approvals:reply.repeat', { n: left });
