@@ -8,7 +8,7 @@ import { LOCALES, normalizeLocale, type T } from '../i18n/index.ts';
 /** The console's own commands: syntax (English, like slash commands) and what each does. */
 const HELP_LINES: Array<[syntax: string, key: string]> = [
   [':as U123', 'console:help.as'],
-  [':in C123', 'console:help.in'],
+  [':in C123 | :in', 'console:help.in'],
   [':lang zh-CN', 'console:help.lang'],
   ['<number>', 'console:help.button'],
   [':help', 'console:help.help'],
@@ -61,6 +61,8 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
   // Said on a terminal as the greeting; from a pipe on stderr, so a script's stdout holds only replies.
   const notes = opts.notes ?? process.stderr;
   const note = (text: string) => (interactive ? print(text) : void notes.write(`${text}\n`));
+  let lastCreated: string | undefined;
+  transport.onChannelCreated = ({ id }) => void (lastCreated = id);
   note(t()('console:greeting', { config: bot.configSource, state: stateText(bot, opts.env, t()) }));
   if (opts.reason) note(opts.reason);
   note(t()(interactive ? 'console:start.interactive' : 'console:start.pipe'));
@@ -89,7 +91,15 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
           note(t()('console:lang.set', { locale }));
         }
       } else if (/^:as\s+\S+$/.test(line)) user = line.split(/\s+/)[1];
-      else if (/^:in\s+\S+$/.test(line)) channel = line.split(/\s+/)[1];
+      else if (/^:in(\s+\S+)?$/.test(line)) {
+        // ":in" alone: the channel the bot created last (an incident's); a name works as well as an id.
+        const given = line.split(/\s+/)[1]?.replace(/^#/, '');
+        const target = given === undefined ? lastCreated : (transport.channels.get(given)?.id ?? given);
+        if (target) {
+          channel = target;
+          note(t()('console:in', { channel }));
+        } else note(t()('console:in_none'));
+      }
       else if (/^\d+$/.test(line)) {
         const b = transport.button(Number(line));
         if (!b) print(t()('console:no_button', { n: line }));

@@ -120,7 +120,7 @@ export function renderReport(original: Report, t: T = translator('en')): { text:
     const body = s.lines.map(escapeMrkdwn);
     const pieces = chunk(body, MAX_TEXT - 10 - s.title.length);
     pieces.forEach((piece, i) => {
-      const title = i === 0 ? `*${escapeMrkdwn(s.title)}*\n` : '';
+      const title = i === 0 && s.title ? `*${escapeMrkdwn(s.title)}*\n` : '';
       blocks.push(section(s.code ? `${title}\`\`\`${piece}\`\`\`` : `${title}${piece}`));
     });
     if (s.actions?.length) blocks.push(actionsBlock(s.actions));
