@@ -257,7 +257,7 @@ export const configSchema = z.strictObject({
     // The channel is archived this long after the incident is resolved.
     archive_after: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('7d'),
     // How often reminders, archiving and the cards' elapsed time are looked at.
-    check_every: durationWithin({ min: 500, max: 60 * 60_000 }).prefault('1m'),
+    check_every: durationWithin({ min: 1000, max: 60 * 60_000 }).prefault('1m'),
   }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
