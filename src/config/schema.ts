@@ -308,6 +308,13 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
   for (const [rule, def] of entries(rules)) {
     if (isObj(def)) list(def.approvers).forEach(unknownRole(['approvals', 'rules', rule, 'approvers']));
   }
+  // Incidents invite responder roles, and declare with a severity that must exist.
+  const incidents = isObj(doc.incidents) ? doc.incidents : {};
+  list(incidents.responders).forEach(unknownRole(['incidents', 'responders']));
+  const defaultSeverity = typeof incidents.default_severity === 'string' ? incidents.default_severity : 'sev2';
+  if (isObj(incidents.severities) && !Object.hasOwn(incidents.severities, defaultSeverity)) {
+    issues.push({ path: ['incidents', 'default_severity'], message: `Severity "${defaultSeverity}" is not under incidents.severities (${Object.keys(incidents.severities).join(', ')}); set default_severity to one of them` });
+  }
   if (commands) {
     const known = new Set(commands);
     const unknownCommand = (path: PropertyKey[]) => ([key]: [string, unknown]) => {

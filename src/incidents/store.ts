@@ -224,6 +224,10 @@ export class IncidentStore {
     );
   }
 
+  async releaseArchive(id: number): Promise<void> {
+    await this.db.query('update incidents set archived_at = null where id = $1', [id]);
+  }
+
   /** Claims open incidents whose card (elapsed time) has not been refreshed for `everyMs`. */
   async claimCardRefresh(everyMs: number): Promise<Incident[]> {
     return this.db.query<Incident>(

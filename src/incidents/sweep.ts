@@ -35,6 +35,8 @@ export async function sweepIncidents(incidents: Incidents): Promise<string> {
     try {
       await deps.slack.archive(inc.channel!);
     } catch (err) {
+      // Released, so that the next sweep tries again (Slack may have been down or rate limiting).
+      await store.releaseArchive(inc.id);
       deps.log.warn({ id: inc.id, err: errorMessage(err) }, 'archiving the incident channel failed');
     }
   }

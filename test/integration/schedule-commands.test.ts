@@ -51,7 +51,9 @@ describe('/schedule', () => {
     const { reply } = await t.run('/schedule', 'list', { user: OPER });
     assert.equal(reply.args.response_type, 'ephemeral');
     const text = messageText(reply);
-    assert.match(text, /4 schedules; times in Asia\/Shanghai/);
+    // The four from config, and the bot's own incident reminders and archiving.
+    assert.match(text, /5 schedules; times in Asia\/Shanghai/);
+    assert.match(text, /incidents\*?\nRuns \/incident reminders, archiving\nNext: \d{4}-\d\d-\d\d \d\d:\d\d:00 UTC\+08:00/);
     assert.match(text, /containers\*?\n.*Runs \/health containers in <#C0OPS>/);
     assert.match(text, /Next: \d{4}-01-01 00:00:00 UTC\+08:00/);
     assert.match(text, /Next: \d{4}-\d\d-\d\d 03:00:00 UTC\+08:00/);
