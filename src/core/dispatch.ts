@@ -4,7 +4,7 @@ import type { Targets } from '../targets/types.ts';
 import { parseCommandLine } from './args.ts';
 import type { ApprovalEngine } from '../approvals/engine.ts';
 import { auditArgs, type AuditLog } from './audit.ts';
-import type { AnyCommand, CommandContext } from './define-command.ts';
+import { needsGrant, needsVotes, permissionKey, type AnyCommand, type CommandContext } from './define-command.ts';
 import { InternalError, UserError, errorMessage, newRef } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -91,16 +91,32 @@ export class Dispatcher {
 
   /** Whether `user` may run `cmd` in `channel`, and if not, a reason they can act on. */
   async authorize(cmd: AnyCommand, user: string, channel: string): Promise<Verdict> {
-    const perm = this.deps.config.permissions[cmd.permission ?? cmd.name];
+    const perm = this.permissionOf(cmd);
     const roles = await this.deps.rbac.rolesOf(user);
     if (perm?.channels.length && !perm.channels.includes(channel)) {
       return { ok: false, reason: msg('core:denied.channel', { command: `/${cmd.name}`, channels: perm.channels.map((c) => channelMention(c)).join(', ') }) };
     }
     if (roles.has('admin')) return { ok: true };
     // Read-only commands are open unless restricted; destructive ones need an explicit grant.
-    const needed = perm?.roles.length ? perm.roles : cmd.destructive ? ['admin'] : [];
+    const needed = perm?.roles.length ? perm.roles : needsGrant(cmd) ? ['admin'] : [];
     if (needed.length === 0 || needed.some((r) => roles.has(r))) return { ok: true };
     return { ok: false, reason: msg('core:denied.role', { command: `/${cmd.name}`, roles: needed, count: needed.length }) };
+  }
+
+  /**
+   * The permission entry that governs `cmd`: its own, or for a read-only subcommand without one
+   * the nearest parent's (`permissions.db` covers `/db sizes`). A grant to read is never taken as
+   * a grant to act, so a subcommand that needs a grant uses its own entry only.
+   */
+  private permissionOf(cmd: AnyCommand): Config['permissions'][string] | undefined {
+    const all = this.deps.config.permissions;
+    const key = permissionKey(cmd);
+    if (all[key] || needsGrant(cmd)) return all[key];
+    for (let k = key; k.includes('.'); ) {
+      k = k.slice(0, k.lastIndexOf('.'));
+      if (all[k]) return all[k];
+    }
+    return undefined;
   }
 
   /** Handles one invocation to completion. Never throws: every failure becomes a reply. */
@@ -185,7 +201,7 @@ export class Dispatcher {
     const t = cmd.visibility === 'ephemeral' || cmd.destructive || cmd.job ? await this.readers.forUser(inv.user, inv.channel) : this.readers.forChannel(inv.channel);
     const base = (typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args) as z.ZodObject;
     const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
-    const parsed = parseCommandLine(text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage }, ['dryRun', 'breakGlass']);
+    const parsed = parseCommandLine(text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage, variadic: cmd.variadic, raw: cmd.raw }, ['dryRun', 'breakGlass']);
     const args = parsed.values as Record<string, unknown>;
     const log = this.deps.log;
     let childLog: Logger | undefined;
@@ -202,6 +218,8 @@ export class Dispatcher {
         return (childLog ??= log.child({ command: name, user: inv.user }));
       },
       allowedCommands: () => this.allowedFor(inv.user, inv.channel),
+      mayRun: async (c) => (await this.authorize(c, inv.user, inv.channel)).ok,
+      roles: () => this.deps.rbac.rolesOf(inv.user),
       actionableApprovals: async () => (this.deps.approvals ? this.deps.approvals.actionableFor(inv.user) : []),
       recentAudit: (opts) => this.deps.audit.recent(opts),
     };
@@ -217,6 +235,7 @@ export class Dispatcher {
     const { dryRun, breakGlass, ...args } = ctx.args as { dryRun: boolean; breakGlass?: string };
     if (!cmd.plan || !cmd.execute) throw new InternalError('destructive_without_plan', `/${cmd.name} must define plan() and execute()`);
     const plan = await cmd.plan({ ...ctx, args } as CommandContext<never>);
+    const votes = needsVotes(cmd, args);
     if (dryRun) {
       return {
         ephemeral: true,
@@ -231,6 +250,8 @@ export class Dispatcher {
       };
     }
     if (!this.deps.approvals) throw new InternalError('approvals_unavailable', 'no approval engine configured');
+    // These arguments need no vote: the plan runs at once, as a job (break-glass has nothing to skip).
+    if (!votes) return { report: await this.deps.approvals.runJob(cmd, { user: inv.user, channel: inv.channel, argsText, plan }), ephemeral: true, t: ctx.t };
     const report = await this.deps.approvals.request(cmd, { user: inv.user, channel: inv.channel, argsText, plan, breakGlass });
     return { report, ephemeral: true, t: ctx.t };
   }
