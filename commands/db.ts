@@ -5,14 +5,20 @@ import { didYouMean } from '../src/core/suggest.ts';
 import { formatUsage } from '../src/core/usage.ts';
 import { msg } from '../src/i18n/index.ts';
 import activity from './db/activity.ts';
+import analyze from './db/analyze.ts';
 import bloat from './db/bloat.ts';
+import cancel from './db/cancel.ts';
 import explain from './db/explain.ts';
+import index from './db/index-create.ts';
 import indexes from './db/indexes.ts';
+import reindex from './db/reindex.ts';
 import sizes from './db/sizes.ts';
 import slow from './db/slow.ts';
+import terminate from './db/terminate.ts';
+import vacuum from './db/vacuum.ts';
 import { USAGE } from './db/usage.ts';
 
-const subcommands: Record<string, AnyCommand> = { sizes, slow, activity, bloat, indexes, explain };
+const subcommands: Record<string, AnyCommand> = { sizes, slow, activity, bloat, indexes, explain, analyze, vacuum, reindex, index, cancel, terminate };
 
 /** What can be run: the subcommands themselves, not the groups that hold them (`/db index`). */
 const runnable = () => allCommands(Object.values(subcommands)).filter((c) => !c.subcommands);

@@ -23,7 +23,7 @@ interface Session {
 
 /** Ages by clock_timestamp(): now() is when this statement's own transaction began. */
 // i18n-exempt: SQL sent to the server
-const SESSION = `a.pid, a.usename as user, nullif(a.application_name, '') as app, a.client_addr::text as client, a.state,
+const SESSION = `a.pid, a.usename as user, nullif(a.application_name, '') as app, host(a.client_addr) as client, a.state,
   extract(epoch from clock_timestamp() - a.xact_start)::float8 * 1000 as xact_ms,
   extract(epoch from clock_timestamp() - a.state_change)::float8 * 1000 as state_ms,
   extract(epoch from clock_timestamp() - a.query_start)::float8 * 1000 as query_ms,

@@ -10,10 +10,16 @@ import { msg } from '../i18n/index.ts';
 import { quoteIdent } from '../targets/postgres.ts';
 import type { PostgresExecutor } from '../targets/types.ts';
 
-export type RelationKind = 'table' | 'index';
+export type RelationKind = 'table' | 'index' | 'any';
 
 /** pg_class.relkind values: tables (plain, partitioned, materialized views), and indexes. */
-const RELKINDS: Record<RelationKind, string[]> = { table: ['r', 'p', 'm'], index: ['i', 'I'] };
+const RELKINDS: Record<RelationKind, string[]> = { table: ['r', 'p', 'm'], index: ['i', 'I'], any: ['r', 'p', 'm', 'i', 'I'] };
+
+const MESSAGES: Record<RelationKind, { ambiguous: string; unknown: string }> = {
+  table: { ambiguous: 'db:errors.ambiguous_table', unknown: 'db:errors.unknown_table' },
+  index: { ambiguous: 'db:errors.ambiguous_index', unknown: 'db:errors.unknown_index' },
+  any: { ambiguous: 'db:errors.ambiguous_any', unknown: 'db:errors.unknown_any' },
+};
 
 export interface Relation {
   oid: number;
@@ -63,7 +69,7 @@ export async function resolveRelation(pg: PostgresExecutor, given: string, kind:
   const visible = exact.filter((r) => r.visible);
   if (visible.length === 1 || exact.length === 1) return toRelation(visible[0] ?? exact[0]);
   if (exact.length > 1) {
-    throw new UserError(msg(kind === 'index' ? 'db:errors.ambiguous_index' : 'db:errors.ambiguous_table', { given, options: exact.map((r) => shownName(r)) }), { usage });
+    throw new UserError(msg(MESSAGES[kind].ambiguous, { given, options: exact.map((r) => shownName(r)) }), { usage });
   }
   // SQL's own spelling: quoted parts, unquoted ones folded to lower case.
   const parsed = await pg.query<Row>(
@@ -79,7 +85,7 @@ export async function resolveRelation(pg: PostgresExecutor, given: string, kind:
     [kinds],
   );
   const guess = didYouMean(given.replace(/"/g, ''), [...new Set(all.flatMap((r) => [r.name, `${r.schema}.${r.name}`]))]);
-  throw new UserError(msg(kind === 'index' ? 'db:errors.unknown_index' : 'db:errors.unknown_table', { given }), { usage, hint: guess });
+  throw new UserError(msg(MESSAGES[kind].unknown, { given }), { usage, hint: guess });
 }
 
 /**
