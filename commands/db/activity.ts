@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../src/core/define-command.ts';
 import { activityReport } from '../../src/db/activity.ts';
-import { pickTarget, targetArg } from '../../src/db/target.ts';
+import { guarded, pickTarget, targetArg } from '../../src/db/target.ts';
 import { USAGE } from './usage.ts';
 
 export default defineCommand({
@@ -12,6 +12,6 @@ export default defineCommand({
   args: z.object({ ...targetArg }),
   async run(ctx) {
     const { name, pg } = pickTarget(ctx, [USAGE.activity]);
-    return activityReport(ctx.t, ctx.config, pg, name);
+    return guarded(ctx.config, name, activityReport(ctx.t, ctx.config, pg, name));
   },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand, type ExecContext } from '../../src/core/define-command.ts';
 import type { Plan } from '../../src/approvals/plan.ts';
 import { samePlanRelation } from '../../src/db/plan.ts';
-import { targetArg } from '../../src/db/target.ts';
+import { guarded, targetArg, targetName } from '../../src/db/target.ts';
 import { maintenancePlan, runMaintenance } from '../../src/db/vacuum.ts';
 import { USAGE } from './usage.ts';
 
@@ -17,7 +17,7 @@ export default defineCommand({
   restricted: true,
   cancellable: true,
   args: z.object({ table: z.string().optional(), ...targetArg }),
-  plan: (ctx) => maintenancePlan(ctx, 'analyze', [USAGE.analyze]),
+  plan: (ctx) => guarded(ctx.config, targetName(ctx.config, ctx.args.target, [USAGE.analyze]), maintenancePlan(ctx, 'analyze', [USAGE.analyze])),
   precheck: (ctx: ExecContext, plan: Plan) => samePlanRelation(ctx, plan.target),
   execute: (ctx: ExecContext, plan: Plan) => runMaintenance(ctx, plan),
 });

@@ -5,7 +5,7 @@ import type { Plan } from '../../src/approvals/plan.ts';
 import { msg } from '../../src/i18n/index.ts';
 import { createIndexPlan, createIndexPrecheck, runCreateIndex } from '../../src/db/create-index.ts';
 import { leftAfter } from '../../src/db/reindex.ts';
-import { targetArg } from '../../src/db/target.ts';
+import { guarded, targetArg, targetName } from '../../src/db/target.ts';
 import { USAGE } from './usage.ts';
 
 const create = defineCommand({
@@ -25,7 +25,7 @@ const create = defineCommand({
     name: z.string().min(1).optional(),
     ...targetArg,
   }),
-  plan: (ctx) => createIndexPlan(ctx, [USAGE.indexCreate]),
+  plan: (ctx) => guarded(ctx.config, targetName(ctx.config, ctx.args.target, [USAGE.indexCreate]), createIndexPlan(ctx, [USAGE.indexCreate])),
   precheck: (ctx: ExecContext, plan: Plan) => createIndexPrecheck(ctx, plan),
   execute: (ctx: ExecContext, plan: Plan) => runCreateIndex(ctx, plan),
   whereNow: (ctx, plan) => leftAfter(ctx, plan),

@@ -3,7 +3,7 @@ import { defineCommand, type ExecContext } from '../../src/core/define-command.t
 import type { Plan } from '../../src/approvals/plan.ts';
 import { samePlanRelation } from '../../src/db/plan.ts';
 import { leftAfter, reindexPlan, runReindex } from '../../src/db/reindex.ts';
-import { targetArg } from '../../src/db/target.ts';
+import { guarded, targetArg, targetName } from '../../src/db/target.ts';
 import { USAGE } from './usage.ts';
 
 export default defineCommand({
@@ -15,7 +15,7 @@ export default defineCommand({
   destructive: true,
   cancellable: true,
   args: z.object({ what: z.string().min(1), ...targetArg }),
-  plan: (ctx) => reindexPlan(ctx, [USAGE.reindex]),
+  plan: (ctx) => guarded(ctx.config, targetName(ctx.config, ctx.args.target, [USAGE.reindex]), reindexPlan(ctx, [USAGE.reindex])),
   precheck: (ctx: ExecContext, plan: Plan) => samePlanRelation(ctx, plan.target),
   execute: (ctx: ExecContext, plan: Plan) => runReindex(ctx, plan),
   whereNow: (ctx, plan) => leftAfter(ctx, plan),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../src/core/define-command.ts';
 import { sizesReport } from '../../src/db/sizes.ts';
-import { pickTarget, targetArg } from '../../src/db/target.ts';
+import { guarded, pickTarget, targetArg } from '../../src/db/target.ts';
 import { USAGE } from './usage.ts';
 
 export default defineCommand({
@@ -12,6 +12,6 @@ export default defineCommand({
   args: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10), ...targetArg }),
   async run(ctx) {
     const { name, pg } = pickTarget(ctx, [USAGE.sizes]);
-    return sizesReport(ctx.t, pg, name, ctx.args.limit);
+    return guarded(ctx.config, name, sizesReport(ctx.t, pg, name, ctx.args.limit));
   },
 });

@@ -3,7 +3,7 @@ import { defineCommand, type ExecContext } from '../../src/core/define-command.t
 import type { Plan } from '../../src/approvals/plan.ts';
 import { msg } from '../../src/i18n/index.ts';
 import { backendSummary, findBackend, signalBackend, stillThere, waitFor } from '../../src/db/sessions.ts';
-import { executor, pickTarget, targetArg } from '../../src/db/target.ts';
+import { executor, guarded, pickTarget, targetArg } from '../../src/db/target.ts';
 import { USAGE } from './usage.ts';
 
 const usage = [USAGE.terminate];
@@ -20,7 +20,7 @@ export default defineCommand({
   args: z.object({ pid: z.coerce.number().int().positive(), ...targetArg }),
   async plan(ctx): Promise<Plan> {
     const { name, pg } = pickTarget(ctx, usage);
-    const b = await findBackend(pg, ctx.args.pid, usage);
+    const b = await guarded(ctx.config, name, findBackend(pg, ctx.args.pid, usage));
     return {
       summary: backendSummary('terminate', b),
       steps: [`select pg_terminate_backend(${b.pid})`, msg('db:terminate.step_wait')],

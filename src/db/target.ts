@@ -6,6 +6,7 @@ import { didYouMean } from '../core/suggest.ts';
 import type { UsageLine } from '../core/usage.ts';
 import { msg } from '../i18n/index.ts';
 import type { PostgresExecutor, Targets } from '../targets/types.ts';
+import { serverError } from './errors.ts';
 
 /** Every /db command takes `--target NAME`: a targets.postgres entry. */
 export const targetArg = { target: z.string().optional() };
@@ -33,6 +34,19 @@ export function executor(targets: Targets, name: string): PostgresExecutor {
 export function pickTarget(ctx: { config: Config; targets: Targets; args: { target?: string } }, usage: readonly UsageLine[]): { name: string; pg: PostgresExecutor } {
   const name = targetName(ctx.config, ctx.args.target, usage);
   return { name, pg: executor(ctx.targets, name) };
+}
+
+/**
+ * A report's or a plan's reads, with what the server says turned into words for the user (an
+ * unreachable server, a statement past the target's timeout, a missing privilege).
+ */
+export async function guarded<R>(config: Config, target: string, work: Promise<R>): Promise<R> {
+  try {
+    return await work;
+  } catch (err) {
+    const timeoutMs = config.targets.postgres[target]?.timeout ?? config.health.timeout;
+    throw serverError(err, { timeoutMs, setting: config.targets.postgres[target]?.timeout ? `targets.postgres.${target}.timeout` : 'health.timeout' });
+  }
 }
 
 export interface Server {

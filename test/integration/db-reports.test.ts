@@ -30,7 +30,7 @@ before(async () => {
   await query(url, `create table ${oddSql} (id int primary key, "Item Name" text)`);
   await query(url, `insert into ${oddSql} select g, 'item ' || g from generate_series(1, 500) g`);
   t = await startTestBot({
-    targets: { local: false, postgres: { main: { url }, bare: { url: bareUrl } } },
+    targets: { local: false, postgres: { main: { url }, bare: { url: bareUrl }, down: { url: 'postgres://postgres@127.0.0.1:1/none' } } },
     db: { target: 'main' },
     channels: { zh: { id: 'C0ZH', locale: 'zh-CN' } },
     roles: { operator: [OPER], dba: [DBA] },
@@ -57,6 +57,11 @@ describe('/db reports', () => {
     assert.match(denied, /\/db sizes needs one of the roles operator or dba/);
     const typo = await db('sizs');
     assert.match(typo, /Unknown \/db command "sizs".*Did you mean \/db sizes\?/s);
+  });
+
+  test('a server that cannot be reached is said so, and an unknown target gets a did-you-mean', async () => {
+    assert.match(await db('sizes --target down'), /The database cannot be reached: .*ECONNREFUSED/);
+    assert.match(await db('sizes --target mian'), /Unknown PostgreSQL target "mian" \(configured: main, bare, and down\)\. Did you mean --target main\?/);
   });
 
   test('/db sizes: the database and its biggest tables with heap, index and TOAST sizes', async () => {
