@@ -9,6 +9,10 @@ import { messageText, waitForMessage } from '../helpers/bot.ts';
 import { DBA, OPER, startDbBot, type DbBot } from '../helpers/db.ts';
 import { query } from '../helpers/sql.ts';
 import { scaled, until } from '../helpers/wait.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { leftAfter } from '../../src/db/reindex.ts';
+import { translator } from '../../src/i18n/index.ts';
+import { createTargets } from '../../src/targets/index.ts';
 
 const ODD = 'Order "Items" 订单';
 const oddSql = `"${ODD.replace(/"/g, '""')}"`;
@@ -196,6 +200,21 @@ describe('/db index create and /db reindex', () => {
     await b.approve(ts, id);
     assert.match(await b.final(ts), new RegExp(`✅ Done: REINDEX CONCURRENTLY done: ${tables} of ${tables} tables`));
     assert.equal(await b.count(`select count(*)::text as n from pg_index where not indisvalid`), 0);
+  });
+
+  test('a run interrupted mid-build: its card names the invalid index left and the statement that drops it', async () => {
+    await query(url, 'create table leftover (v int)');
+    await query(url, 'insert into leftover values (1), (1)');
+    await query(url, 'create unique index concurrently leftover_v on leftover (v)').catch(() => {});
+    const oid = await b.count(`select 'leftover'::regclass::oid::text as n`);
+    const targets = createTargets(parseConfig({ targets: { local: false, postgres: { main: { url } } } }, 'test'));
+    try {
+      const where = await leftAfter({ targets, t: translator('en') }, { summary: '', steps: [], risk: 'medium', target: { target: 'main', oid, schema: 'public', name: 'leftover' } });
+      assert.equal(where.summary, 'The run was interrupted; invalid indexes are left: public.leftover_v. Drop them as below, or run the command again.');
+      assert.deepEqual(where.lines, ['drop index concurrently "public"."leftover_v";']);
+    } finally {
+      await targets.close();
+    }
   });
 
   test('/db reindex of an index, and of an unknown name', async () => {
