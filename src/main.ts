@@ -6,7 +6,7 @@ import { ApprovalStore } from './approvals/store.ts';
 import { ApprovalEngine } from './approvals/engine.ts';
 import { AuditLog } from './core/audit.ts';
 import { Dispatcher } from './core/dispatch.ts';
-import { allCommands as flatten, ruleKey } from './core/define-command.ts';
+import { allCommands as flatten, permissionKey, ruleKey } from './core/define-command.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { createMetrics } from './core/metrics.ts';
 import { WorkQueue } from './core/work-queue.ts';
@@ -63,7 +63,7 @@ export interface Bot {
 /** Names that config may use in permissions and approval rules. */
 export function commandNames(): string[] {
   // Permission keys, and approval-rule keys, which for subcommands are "backup.prune".
-  return [...new Set(flatten(allCommands).flatMap((c) => (c.name.includes(' ') ? [ruleKey(c), c.permission ?? ruleKey(c)] : [c.name, c.permission ?? c.name])))];
+  return [...new Set(flatten(allCommands).flatMap((c) => (c.name.includes(' ') ? [ruleKey(c), permissionKey(c)] : [c.name, permissionKey(c)])))];
 }
 
 export function transportFromEnv(env: Env): Transport | undefined {

@@ -14,7 +14,7 @@ import { textAndOwner, unescapeSlack, userId } from './text.ts';
 
 // The words people write on an incident (updates, notes, follow-ups) are kept whole, up to this.
 const MAX_TEXT = 3000;
-const rawText = z.object({ text: z.string().max(MAX_TEXT) });
+const rawText = z.object({ text: z.string().max(MAX_TEXT).default('') });
 
 /** A short private confirmation; what changed is visible in the channel (card, timeline, posts). */
 const done = (title: string, summary: string): Report => ({ title, status: 'ok', summary });
@@ -49,7 +49,7 @@ export const update = defineCommand({
   summary: 'incidents:summary.update',
   usage: [{ syntax: '/incident update <text>', note: 'incidents:usage.update' }],
   permission: 'incident',
-  raw: true,
+  raw: 'text',
   visibility: 'ephemeral',
   args: rawText,
   async run(ctx) {
@@ -103,7 +103,7 @@ export const note = defineCommand({
   summary: 'incidents:summary.note',
   usage: [{ syntax: '/incident note <text>', note: 'incidents:usage.note' }],
   permission: 'incident',
-  raw: true,
+  raw: 'text',
   visibility: 'ephemeral',
   args: rawText,
   async run(ctx) {
@@ -120,7 +120,7 @@ export const followup = defineCommand({
   summary: 'incidents:summary.followup',
   usage: [{ syntax: '/incident followup <text> [@owner]', note: 'incidents:usage.followup' }],
   permission: 'incident',
-  raw: true,
+  raw: 'text',
   visibility: 'ephemeral',
   args: rawText,
   async run(ctx) {
@@ -139,7 +139,7 @@ export const resolve = defineCommand({
   summary: 'incidents:summary.resolve',
   usage: [{ syntax: '/incident resolve [summary]', note: 'incidents:usage.resolve' }],
   permission: 'incident',
-  raw: true,
+  raw: 'text',
   visibility: 'ephemeral',
   args: rawText,
   async run(ctx) {

@@ -133,6 +133,9 @@ const listenAddress = z.union([z.number(), z.string()]).transform((value, ctx) =
   return { host: m[1]?.replace(/^\[|\]$/g, ''), port };
 });
 
+/** A command as config keys name it: "restart", or a subcommand's dotted name ("backup.prune", "db.index.create"). */
+const commandKey = z.string().regex(/^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/, 'Use a command name, or command.subcommand');
+
 /** A permission is either a list of roles or { roles, channels }; both mean "who may, and where". */
 const permission = z.union([
   z.array(name).transform((roles) => ({ roles, channels: [] as string[] })),
@@ -153,7 +156,7 @@ export const configSchema = z.strictObject({
     z.strictObject({ id: slackChannel, locale: locale.optional() }),
   ])).default({}),
   roles: z.record(name, z.array(roleMember)).default({}),
-  permissions: z.record(name, permission).default({}),
+  permissions: z.record(commandKey, permission).default({}),
   rate_limit: z.strictObject({
     enabled: z.boolean().default(true),
     requests_per_minute: z.number().int().positive().default(60),
@@ -194,7 +197,7 @@ export const configSchema = z.strictObject({
     ttl: durationWithin({ min: 1000, max: 7 * 86_400_000 }).prefault('30m'),
     // Keys are command names, or "<command>.<subcommand>" (backup.prune). A schedule listed in
     // `schedules` runs that command without votes: the rule itself is its approval (audited).
-    rules: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)?$/, 'Use a command name, or command.subcommand'), z.strictObject({
+    rules: z.record(commandKey, z.strictObject({
       approvers: z.array(name).min(1),
       count: z.number().int().positive().default(1),
       schedules: z.array(z.string().regex(/^schedule:[a-z0-9][a-z0-9_-]*$/, 'Expected schedule:<name>')).default([]),
@@ -258,6 +261,22 @@ export const configSchema = z.strictObject({
     archive_after: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('7d'),
     // How often reminders, archiving and the cards' elapsed time are looked at.
     check_every: durationWithin({ min: 1000, max: 60 * 60_000 }).prefault('1m'),
+  }).prefault({}),
+  // /db (manual §1.3, §3.1, §4.2): which database, who may run EXPLAIN ANALYZE, and the limits of maintenance.
+  db: z.strictObject({
+    // The targets.postgres entry /db uses without --target; unset: the only one configured.
+    target: name.optional(),
+    // `/db explain --analyze` runs the statement (read-only, rolled back): these roles, or admin.
+    analyze_roles: z.array(name).default(['dba']),
+    explain_timeout: timeout.prefault('30s'),
+    // How long VACUUM and ANALYZE wait for their table lock; VACUUM FULL's queues every query behind it.
+    lock_timeout: durationWithin({ min: 0, max: 10 * 60_000 }).prefault('10s'),
+    // How long one VACUUM, ANALYZE, REINDEX or CREATE INDEX may run before the server stops it.
+    maintenance_timeout: durationWithin({ min: 1000, max: 24 * 3_600_000 }).prefault('6h'),
+    // The rate the cards' time estimates assume for reading and writing a table (MB/s).
+    estimate_mb_per_second: z.number().positive().max(100_000).default(100),
+    // /db bloat: a table's dead tuples as a share of its rows.
+    dead_ratio_percent: level(10, 20),
   }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
@@ -371,6 +390,9 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
     const host = isObj(def) ? def.host : undefined;
     if (typeof host === 'string' && !hosts.has(host)) issues.push({ path: ['backups', 'files', set, 'host'], message: `Unknown host "${host}" (define it under targets.hosts)` });
   }
+  const db = isObj(doc.db) ? doc.db : {};
+  list(db.analyze_roles).forEach(unknownRole(['db', 'analyze_roles']));
+  if (typeof db.target === 'string' && !defined('postgres').has(db.target)) issues.push({ path: ['db', 'target'], message: `Unknown PostgreSQL target "${db.target}" (define it under targets.postgres)` });
   const services = new Set(Object.keys(isObj(doc.services) ? doc.services : {}));
   list(isObj(doc.restore) ? doc.restore.stop_services : undefined).forEach((s, i) => {
     if (typeof s === 'string' && !services.has(s)) issues.push({ path: ['restore', 'stop_services', i], message: `Unknown service "${s}" (define it under services)` });

@@ -45,8 +45,12 @@ export interface ArgSpec {
   schema: z.ZodObject;
   positionals: readonly string[];
   usage: readonly UsageLine[];
-  /** The last positional takes every remaining word (a title: `/incident declare db is down`). */
+  /** The last positional takes every remaining bare word, as an array. */
+  variadic?: boolean;
+  /** The last positional takes every remaining word joined by spaces (a title: `/incident declare db is down`). */
   rest?: boolean;
+  /** This argument takes the text as typed, between the --flags at its start and its end. */
+  raw?: string;
 }
 
 /** Turns tokens into the object the command's zod schema validates; every mistake is a UserError. */
@@ -70,6 +74,7 @@ function shown(token: string): string {
 }
 
 export function parseCommandLine(text: string, spec: ArgSpec, omit: readonly string[] = []): ParsedLine {
+  if (spec.raw) return parseRaw(text, spec, spec.raw, omit);
   const shape = spec.schema.shape as Record<string, AnySchema>;
   const flags = Object.keys(shape).filter((k) => !spec.positionals.includes(k));
   const out: Record<string, unknown> = {};
@@ -103,15 +108,69 @@ export function parseCommandLine(text: string, spec: ArgSpec, omit: readonly str
     }
     if (!omit.includes(key)) echo.push(out[key] === true ? `--${rawName}` : `--${rawName} ${shown(String(out[key]))}`);
   }
-  if (spec.rest && spec.positionals.length && positional.length > spec.positionals.length) {
-    const last = spec.positionals.length - 1;
-    positional.splice(last, positional.length - last, positional.slice(last).join(' '));
-  }
-  if (positional.length > spec.positionals.length) {
+  const last = spec.positionals.length - 1;
+  if (spec.rest && last >= 0 && positional.length > spec.positionals.length) positional.splice(last, positional.length - last, positional.slice(last).join(' '));
+  if (spec.variadic && last >= 0) {
+    if (positional.length > last) out[spec.positionals[last]] = positional.splice(last);
+  } else if (positional.length > spec.positionals.length) {
     throw new UserError(msg('core:args.unexpected', { arg: positional[spec.positionals.length] }), { usage: spec.usage });
   }
   positional.forEach((value, i) => (out[spec.positionals[i]] = value));
   return { values: validate(out, spec), echo: echo.join(' ') };
+}
+
+/** A token at the edge of raw text: a --flag, with its value when it takes one. */
+const FLAG_AT_START = /^\s*--([a-z][a-z0-9-]*)(?:=(\S*)|(?=\s|$))/;
+const FLAG_AT_END = /(?:^|\s)--([a-z][a-z0-9-]*)(?:=(\S*))?\s*$/;
+const VALUE_FLAG_AT_END = /(?:^|\s)--([a-z][a-z0-9-]*)\s+([^\s-]\S*)\s*$/;
+
+/**
+ * `/db explain select … --analyze`: the known --flags are taken off the start and the end, and
+ * what is left in between is the raw argument, exactly as typed (quotes are part of SQL). Only
+ * known flags are taken, so SQL's own `--` comments stay part of the text.
+ */
+function parseRaw(text: string, spec: ArgSpec, key: string, omit: readonly string[]): ParsedLine {
+  const shape = spec.schema.shape as Record<string, AnySchema>;
+  const flags = Object.keys(shape).filter((k) => k !== key);
+  const out: Record<string, unknown> = {};
+  const echo: string[] = [];
+  const isSwitch = (name: string) => flags.includes(camel(name)) && base(shape[camel(name)])._zod.def.type === 'boolean';
+  const take = (name: string, value: string | undefined): boolean => {
+    const k = camel(name);
+    if (!flags.includes(k)) return false;
+    const on = isSwitch(name);
+    if (on && value !== undefined) throw new UserError(msg('core:args.switch_value', { flag: `--${name}` }), { usage: spec.usage });
+    if (!on && value === undefined) return false;
+    out[k] = on ? true : value;
+    if (!omit.includes(k)) echo.push(on ? `--${name}` : `--${name}=${shown(String(value))}`);
+    return true;
+  };
+  let rest = text;
+  for (let m = FLAG_AT_START.exec(rest); m; m = FLAG_AT_START.exec(rest)) {
+    const name = m[1];
+    let value = m[2];
+    let used = m[0].length;
+    // "--target main select …": a flag that takes a value may have it as the next word here.
+    if (value === undefined && flags.includes(camel(name)) && !isSwitch(name)) {
+      const next = /^\s+(\S+)/.exec(rest.slice(used));
+      if (next) {
+        value = next[1];
+        used += next[0].length;
+      }
+    }
+    if (!take(name, value)) break;
+    rest = rest.slice(used);
+  }
+  for (;;) {
+    const m = FLAG_AT_END.exec(rest);
+    const v = m ? undefined : VALUE_FLAG_AT_END.exec(rest);
+    const hit = m ?? (v && !isSwitch(v[1]) ? v : undefined);
+    if (!hit || !take(hit[1], hit[2])) break;
+    rest = rest.slice(0, hit.index);
+  }
+  const body = rest.trim();
+  if (body) out[key] = body;
+  return { values: validate(out, spec), echo: [body, ...echo].filter(Boolean).join(' ') };
 }
 
 function validate(input: Record<string, unknown>, spec: ArgSpec): unknown {

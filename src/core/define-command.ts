@@ -23,6 +23,10 @@ export interface CommandContext<A> {
   log: Logger;
   /** The commands this caller may run (for help texts). */
   allowedCommands(): Promise<AnyCommand[]>;
+  /** Whether this caller may run `cmd` here (a subcommand, for a parent's list of them). */
+  mayRun(cmd: AnyCommand): Promise<boolean>;
+  /** The caller's roles, for a decision that depends on the arguments (`/db explain --analyze`). */
+  roles(): Promise<Set<string>>;
   /** Pending approval requests this caller may approve, deny or cancel. */
   actionableApprovals(): Promise<ApprovalRequest[]>;
   /** Recent audit events, newest first. */
@@ -52,8 +56,22 @@ export interface ExecContext {
   stopped(): string | undefined;
 }
 
+/** A command's name as config keys write it: "restore", "backup.prune", "db.index.create". */
+const dotted = (cmd: AnyCommand) => cmd.name.replaceAll(' ', '.');
+
 /** The approval rule key of a command: "restore", or "backup.prune" for a subcommand. */
-export const ruleKey = (cmd: AnyCommand) => cmd.rule ?? cmd.name.replace(' ', '.');
+export const ruleKey = (cmd: AnyCommand) => cmd.rule ?? dotted(cmd);
+
+/** The config.permissions key of a command: its own `permission`, else its dotted name ("db.vacuum"). */
+export const permissionKey = (cmd: AnyCommand) => cmd.permission ?? dotted(cmd);
+
+/** Whether a command changes the system at once or on approval, and so needs a grant rather than being open by default. */
+export const needsGrant = (cmd: AnyCommand) => !!cmd.destructive || !!cmd.restricted;
+
+/** Whether these (parsed) arguments make a run need votes: `/db vacuum --full` does, `/db vacuum` does not. */
+export function needsVotes(cmd: AnyCommand, args: unknown): boolean {
+  return typeof cmd.destructive === 'function' ? cmd.destructive(args as never) : !!cmd.destructive;
+}
 
 /** Every command and subcommand, flattened: the engine runs them by name. */
 export function allCommands(commands: AnyCommand[]): AnyCommand[] {
@@ -69,21 +87,36 @@ export interface CommandDef<S extends z.ZodObject> {
   usage: UsageLine[];
   /** Names (keys of `args`) filled from bare words, in order; the rest are --flags. */
   positionals?: Array<keyof z.output<S> & string>;
-  /** The last positional takes all remaining words (free text such as a title). */
+  /**
+   * The last positional takes every remaining bare word, as an array of strings
+   * (`/db index create orders tenant_id created_at`).
+   */
+  variadic?: boolean;
+  /** The last positional takes all remaining words, joined by spaces (free text such as a title). */
   rest?: boolean;
   /**
-   * The text after the command name is taken verbatim as `args.text` (no flags, no quoting), for
-   * free text where quotes and apostrophes must survive: `/incident note they said "it's back"`.
+   * The named argument takes the text as typed, quotes and all, once the known --flags at its start
+   * and end are taken off: for text in another language (SQL) that word splitting would spoil.
    */
-  raw?: boolean;
+  raw?: keyof z.output<S> & string;
   /** The argument schema; a function when valid values come from config (e.g. service names). */
   args: S | ((config: Config) => S);
   /**
    * Destructive commands need a permission entry (or admin) and go plan → approval → execute;
-   * they also take --dry-run and --break-glass "reason", added by the dispatcher.
+   * they also take --dry-run and --break-glass "reason", added by the dispatcher. A function
+   * decides per run from the parsed arguments: when it returns false the plan runs at once as a
+   * job (`/db vacuum` is a job, `/db vacuum --full` waits for approval); the grant is needed either way.
    */
-  destructive?: boolean;
-  /** Key in config.permissions; defaults to the command name. */
+  destructive?: boolean | ((args: z.output<S>) => boolean);
+  /**
+   * Not destructive, but acting on the system (a job or a run that changes something, e.g.
+   * `/db cancel`): like a destructive command it needs a permission entry with roles, or admin.
+   */
+  restricted?: boolean;
+  /**
+   * Key in config.permissions; defaults to the dotted name ("restart", "db.vacuum"). A read-only
+   * subcommand without an entry of its own uses its parent's ("db"); one that needs a grant does not.
+   */
   permission?: string;
   /** Replies visible to the whole channel (default) or only to the caller. */
   visibility?: 'channel' | 'ephemeral';

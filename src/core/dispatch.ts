@@ -4,7 +4,7 @@ import type { Targets } from '../targets/types.ts';
 import { parseCommandLine } from './args.ts';
 import type { ApprovalEngine } from '../approvals/engine.ts';
 import { auditArgs, type AuditLog } from './audit.ts';
-import type { AnyCommand, CommandContext } from './define-command.ts';
+import { needsGrant, needsVotes, permissionKey, type AnyCommand, type CommandContext } from './define-command.ts';
 import { InternalError, UserError, errorMessage, newRef } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -120,16 +120,32 @@ export class Dispatcher {
 
   /** Whether `user` may run `cmd` in `channel`, and if not, a reason they can act on. */
   async authorize(cmd: AnyCommand, user: string, channel: string): Promise<Verdict> {
-    const perm = this.deps.config.permissions[cmd.permission ?? cmd.name];
+    const perm = this.permissionOf(cmd);
     const roles = await this.deps.rbac.rolesOf(user);
     if (perm?.channels.length && !perm.channels.includes(channel)) {
       return { ok: false, reason: msg('core:denied.channel', { command: `/${cmd.name}`, channels: perm.channels.map((c) => channelMention(c)).join(', ') }) };
     }
     if (roles.has('admin')) return { ok: true };
     // Read-only commands are open unless restricted; destructive ones need an explicit grant.
-    const needed = perm?.roles.length ? perm.roles : cmd.destructive ? ['admin'] : [];
+    const needed = perm?.roles.length ? perm.roles : needsGrant(cmd) ? ['admin'] : [];
     if (needed.length === 0 || needed.some((r) => roles.has(r))) return { ok: true };
     return { ok: false, reason: msg('core:denied.role', { command: `/${cmd.name}`, roles: needed, count: needed.length }) };
+  }
+
+  /**
+   * The permission entry that governs `cmd`: its own, or for a read-only subcommand without one
+   * the nearest parent's (`permissions.db` covers `/db sizes`). A grant to read is never taken as
+   * a grant to act, so a subcommand that needs a grant uses its own entry only.
+   */
+  private permissionOf(cmd: AnyCommand): Config['permissions'][string] | undefined {
+    const all = this.deps.config.permissions;
+    const key = permissionKey(cmd);
+    if (all[key] || needsGrant(cmd)) return all[key];
+    for (let k = key; k.includes('.'); ) {
+      k = k.slice(0, k.lastIndexOf('.'));
+      if (all[k]) return all[k];
+    }
+    return undefined;
   }
 
   /** Handles one invocation to completion. Never throws: every failure becomes a reply. */
@@ -218,9 +234,7 @@ export class Dispatcher {
     const t = cmd.visibility === 'ephemeral' || cmd.destructive || cmd.job ? await this.readers.forUser(inv.user, inv.channel) : this.readers.forChannel(inv.channel);
     const base = (typeof cmd.args === 'function' ? cmd.args(this.deps.config) : cmd.args) as z.ZodObject;
     const schema = cmd.destructive ? base.extend(DESTRUCTIVE_FLAGS) : base;
-    const parsed = cmd.raw
-      ? { values: rawArgs(schema, text, cmd.usage), echo: text.trim() }
-      : parseCommandLine(text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage, rest: cmd.rest }, ['dryRun', 'breakGlass']);
+    const parsed = parseCommandLine(text, { schema, positionals: cmd.positionals ?? [], usage: cmd.usage, variadic: cmd.variadic, rest: cmd.rest, raw: cmd.raw }, ['dryRun', 'breakGlass']);
     const args = parsed.values as Record<string, unknown>;
     const log = this.deps.log;
     let childLog: Logger | undefined;
@@ -238,6 +252,8 @@ export class Dispatcher {
         return (childLog ??= log.child({ command: name, user: inv.user }));
       },
       allowedCommands: () => this.allowedFor(inv.user, inv.channel),
+      mayRun: async (c) => (await this.authorize(c, inv.user, inv.channel)).ok,
+      roles: () => this.deps.rbac.rolesOf(inv.user),
       actionableApprovals: async () => (this.deps.approvals ? this.deps.approvals.actionableFor(inv.user) : []),
       recentAudit: (opts) => this.deps.audit.recent(opts),
     };
@@ -254,7 +270,9 @@ export class Dispatcher {
     if (!cmd.plan || !cmd.execute) throw new InternalError('destructive_without_plan', `/${cmd.name} must define plan() and execute()`);
     // A change freeze is checked before planning: a refused command costs the live system nothing.
     // A dry run changes nothing and break-glass is its own audited way past every rule.
-    const freeze = !dryRun && breakGlass === undefined ? await this.freeze?.(inv.channel) : undefined;
+    // Arguments that need no vote (a plain VACUUM) change nothing risky: they are not frozen either.
+    const votes = needsVotes(cmd, args);
+    const freeze = votes && !dryRun && breakGlass === undefined ? await this.freeze?.(inv.channel) : undefined;
     if (freeze && freezeException === undefined) {
       throw new Denied(msg('incidents:freeze.refused', { command: `/${cmd.name}`, id: freeze.incidentId, title: freeze.title, severity: freeze.severity, channel: channelMention(freeze.channel), user: freeze.commander ? userMention(freeze.commander) : '-' }));
     }
@@ -274,6 +292,8 @@ export class Dispatcher {
       };
     }
     if (!this.deps.approvals) throw new InternalError('approvals_unavailable', 'no approval engine configured');
+    // These arguments need no vote: the plan runs at once, as a job (break-glass has nothing to skip).
+    if (!votes) return { report: await this.deps.approvals.runJob(cmd, { user: inv.user, channel: inv.channel, argsText, plan }), ephemeral: true, t: ctx.t };
     const report = await this.deps.approvals.request(cmd, {
       user: inv.user, channel: inv.channel, argsText, plan, breakGlass,
       freeze: freeze && { incidentId: freeze.incidentId, commander: freeze.commander !== inv.user ? freeze.commander : undefined, reason: freezeException!.trim() },
@@ -319,14 +339,6 @@ class Refusal extends Error {
 }
 class RateLimited extends Refusal {}
 class Denied extends Refusal {}
-
-/** A raw command's text, as `{ text }` through its schema (which may trim or require it). */
-function rawArgs(schema: z.ZodObject, text: string, usage: AnyCommand['usage']): unknown {
-  const result = schema.safeParse({ text: text.trim() });
-  if (result.success) return result.data;
-  // i18n-exempt: the argument's name, as the usage lines show it
-  throw new UserError(msg('core:args.missing', { label: 'text' }), { usage });
-}
 
 /** `/backup list latest` → the `list` subcommand with "latest"; words that name no subcommand stay the parent's arguments. */
 function route(cmd: AnyCommand, text: string): { cmd: AnyCommand; text: string } {

@@ -9,6 +9,7 @@ import enChecks from './en/checks.json' with { type: 'json' };
 import enCommon from './en/common.json' with { type: 'json' };
 import enConsole from './en/console.json' with { type: 'json' };
 import enCore from './en/core.json' with { type: 'json' };
+import enDb from './en/db.json' with { type: 'json' };
 import enDiagnose from './en/diagnose.json' with { type: 'json' };
 import enHealth from './en/health.json' with { type: 'json' };
 import enIncidents from './en/incidents.json' with { type: 'json' };
@@ -28,6 +29,7 @@ import zhChecks from './zh-CN/checks.json' with { type: 'json' };
 import zhCommon from './zh-CN/common.json' with { type: 'json' };
 import zhConsole from './zh-CN/console.json' with { type: 'json' };
 import zhCore from './zh-CN/core.json' with { type: 'json' };
+import zhDb from './zh-CN/db.json' with { type: 'json' };
 import zhDiagnose from './zh-CN/diagnose.json' with { type: 'json' };
 import zhHealth from './zh-CN/health.json' with { type: 'json' };
 import zhIncidents from './zh-CN/incidents.json' with { type: 'json' };
@@ -43,12 +45,12 @@ export type Catalog = Record<string, unknown>;
 
 export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
-    approvals: enApprovals, audit: enAudit, backup: enBackup, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore,
+    approvals: enApprovals, audit: enAudit, backup: enBackup, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore, db: enDb,
     diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, ops: enOps, restart: enRestart,
     schedule: enSchedule, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
-    approvals: zhApprovals, audit: zhAudit, backup: zhBackup, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore,
+    approvals: zhApprovals, audit: zhAudit, backup: zhBackup, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
     diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, ops: zhOps, restart: zhRestart,
     schedule: zhSchedule, slack: zhSlack, targets: zhTargets,
   },

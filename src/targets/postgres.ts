@@ -1,5 +1,8 @@
 import pg from 'pg';
-import type { PostgresExecutor, PostgresHealth } from './types.ts';
+import type { PgSession, PostgresExecutor, PostgresHealth, SessionOptions } from './types.ts';
+
+/** Quotes an identifier for SQL with the driver's own quoting; values never go this way, they are parameters. */
+export const quoteIdent = (name: string): string => pg.escapeIdentifier(name);
 
 /** Where a URL points, without credentials, for messages. */
 export function describeUrl(url: string): string {
@@ -11,7 +14,7 @@ export class PostgresTarget implements PostgresExecutor {
   readonly where: string;
   private readonly pool: pg.Pool;
 
-  constructor(readonly name: string, url: string, timeoutMs: number) {
+  constructor(readonly name: string, private readonly url: string, private readonly timeoutMs: number) {
     this.where = describeUrl(url);
     this.pool = new pg.Pool({
       connectionString: url,
@@ -68,6 +71,41 @@ export class PostgresTarget implements PostgresExecutor {
     } finally {
       // A failed client may be broken (timeout mid-query); passing the error discards it.
       client.release(failure);
+    }
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query(sql, params)).rows as R[];
+  }
+
+  async session<T>(fn: (s: PgSession) => Promise<T>, opts: SessionOptions = {}): Promise<T> {
+    const client = new pg.Client({
+      connectionString: this.url,
+      connectionTimeoutMillis: this.timeoutMs,
+      statement_timeout: opts.statementTimeoutMs ?? this.timeoutMs,
+      lock_timeout: opts.lockTimeoutMs ?? 0,
+      application_name: 'opsbot',
+    });
+    client.on('error', () => {}); // a dropped connection fails the query in hand instead
+    await client.connect();
+    try {
+      const { rows: [{ pid }] } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      // Stop: the server is asked to cancel what this backend runs; the statement then fails
+      // with query_canceled, and whatever it had half built is the caller's to clean up.
+      const cancel = () => void this.pool.query('select pg_cancel_backend($1)', [pid]).catch(() => {});
+      opts.signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        return await fn({
+          pid,
+          query: async <R>(sql: string, params: unknown[] = [], q: { single?: boolean } = {}) =>
+            (await client.query({ text: sql, values: params, ...(q.single ? { queryMode: 'extended' as const } : {}) })).rows as R[],
+        });
+      } finally {
+        opts.signal?.removeEventListener('abort', cancel);
+      }
+    } finally {
+      await client.end().catch(() => {});
     }
   }
 

@@ -17,11 +17,38 @@ export interface PostgresHealth {
   databaseSizeBytes: number;
 }
 
+/** One connection of its own (see PostgresExecutor.session). */
+export interface PgSession {
+  /** Its backend's process id: what pg_stat_progress_* and pg_cancel_backend know it by. */
+  readonly pid: number;
+  /**
+   * Runs one statement; values are always parameters. `single` sends it through the extended
+   * protocol, where the server itself refuses a text that holds more than one statement.
+   */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], opts?: { single?: boolean }): Promise<R[]>;
+}
+
+export interface SessionOptions {
+  /** The server stops any statement running longer (ms); 0: no limit. Default: the target's timeout. */
+  statementTimeoutMs?: number;
+  /** How long a statement may wait for a lock (ms); 0: no limit (the server's default). */
+  lockTimeoutMs?: number;
+  /** Aborting it cancels the statement in flight (pg_cancel_backend of this session's backend). */
+  signal?: AbortSignal;
+}
+
 export interface PostgresExecutor {
   readonly name: string;
   /** host:port/db, never with credentials. */
   readonly where: string;
   health(): Promise<PostgresHealth>;
+  /** A short read (catalogs, statistics views) on the target's pool, bounded by its timeout. */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /**
+   * A connection of its own for `fn`, closed after: for a transaction, or for a long statement
+   * (VACUUM, CREATE INDEX CONCURRENTLY) whose backend must be known to follow and to cancel it.
+   */
+  session<T>(fn: (s: PgSession) => Promise<T>, opts?: SessionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

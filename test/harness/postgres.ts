@@ -86,7 +86,9 @@ export async function startPostgres(): Promise<PgServer> {
   let port = 0;
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
-    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    // pg_stat_statements is preloaded as the manual's server would have it, for /db slow; Debian's
+    // postgresql package ships it (the contrib modules are part of it).
+    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_preload_libraries=pg_stat_statements`;
     try {
       await run(pgCtl, ['-D', data, '-l', log, '-o', opts, '-w', '-t', '60', 'start']);
       break;
