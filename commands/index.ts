@@ -2,6 +2,7 @@ import type { AnyCommand } from '../src/core/define-command.ts';
 import approvals from './approvals.ts';
 import audit from './audit.ts';
 import backup from './backup.ts';
+import cache from './cache.ts';
 import diagnose from './diagnose.ts';
 import health from './health.ts';
 import logs from './logs.ts';
@@ -11,4 +12,4 @@ import restore from './restore.ts';
 import schedule from './schedule.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, cache, approvals, audit, schedule, ops];

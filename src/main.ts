@@ -60,7 +60,11 @@ export interface Bot {
 /** Names that config may use in permissions and approval rules. */
 export function commandNames(): string[] {
   // Permission keys, and approval-rule keys, which for subcommands are "backup.prune".
-  return [...new Set(flatten(allCommands).flatMap((c) => (c.name.includes(' ') ? [ruleKey(c), c.permission ?? ruleKey(c)] : [c.name, c.permission ?? c.name])))];
+  // Commands may declare further rule keys for riskier variants of their plans.
+  return [...new Set(flatten(allCommands).flatMap((c) => [
+    ...(c.name.includes(' ') ? [ruleKey(c), c.permission ?? ruleKey(c)] : [c.name, c.permission ?? c.name]),
+    ...Object.keys(c.defaultRules ?? {}),
+  ]))];
 }
 
 export function transportFromEnv(env: Env): Transport | undefined {

@@ -5,6 +5,7 @@ import { placeholderFingerprint } from './fingerprint.ts';
 import { isTimeZone } from '../i18n/format.ts';
 import { LOCALES, type Locale } from '../i18n/index.ts';
 import { cronProblem } from '../schedule/timing.ts';
+import { globProblem } from '../cache/glob.ts';
 
 /** Every object is strict: a misspelt key is an error, not a silently ignored setting. */
 /** Slack IDs: users (U…/W…), user groups (S…), channels (C…/G…/D…). */
@@ -133,6 +134,12 @@ const listenAddress = z.union([z.number(), z.string()]).transform((value, ctx) =
   return { host: m[1]?.replace(/^\[|\]$/g, ''), port };
 });
 
+/** A Redis glob (SCAN MATCH), refused here when the bot would refuse it in a command. */
+const redisPattern = z.string().superRefine((p, ctx) => {
+  const problem = globProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: `Invalid Redis pattern "${p}" (${problem.replace('_', ' ')})` });
+});
+
 /** A permission is either a list of roles or { roles, channels }; both mean "who may, and where". */
 const permission = z.union([
   z.array(name).transform((roles) => ({ roles, channels: [] as string[] })),
@@ -231,6 +238,18 @@ export const configSchema = z.strictObject({
   restore: z.strictObject({
     stop_services: z.array(name).default([]),
     keep_previous: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('7d'),
+  }).prefault({}),
+  // /cache (manual §1.4, §3.2, §4.1): what a pattern clear never deletes, and how hard it may push Redis.
+  cache: z.strictObject({
+    protected: z.array(redisPattern).default(['celery', '_kombu.binding.*', 'unacked*']),
+    // Celery's queue (a list): flush plans report its length, and clear never deletes it unless told to.
+    celery_queue: z.string().min(1).default('celery'),
+    // Keys per SCAN COUNT, and so per pipelined UNLINK round trip.
+    batch: z.number().int().positive().max(10_000).default(1000),
+    // Between batches, so that other clients are served while a clear runs.
+    pause: durationWithin({ max: 10_000 }).prefault('2ms'),
+    // How long /cache keys and a clear's plan scan to count; past it they estimate.
+    scan_budget: durationWithin({ min: 100, max: 60_000 }).prefault('2s'),
   }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
