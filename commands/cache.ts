@@ -6,7 +6,6 @@ import { glob } from '../src/cache/glob.ts';
 import { infoReport } from '../src/cache/info.ts';
 import { keysReport } from '../src/cache/keys.ts';
 import { pickRedis, withSession, writable } from '../src/cache/target.ts';
-import type { Config } from '../src/config/schema.ts';
 import { defineCommand, type AnyCommand, type ExecContext } from '../src/core/define-command.ts';
 import { UserError } from '../src/core/errors.ts';
 import type { Report } from '../src/core/report.ts';
@@ -28,7 +27,8 @@ const WRITE = 'cache';
 const TWO = { approvers: ['approver', 'admin'], count: 2 };
 
 const db = z.coerce.number().int().min(0).max(65_535).optional();
-const redisOf = (config: Config, targets: Targets, given: string | undefined, usage: readonly (typeof USAGE)[number][]) => pickRedis(config, targets, given, usage, '/cache');
+/** The target named, or the only one; a typo gets "did you mean" with the corrected command. */
+const redisOf = (targets: Targets, given: string | undefined, line: (typeof USAGE)[number], hint: (name: string) => string) => pickRedis(targets, given, [line], hint);
 /** The approved plan's target; it was configured when planned, so its absence now is a config change. */
 function planned(ctx: ExecContext, plan: Plan) {
   const redis = ctx.targets.redis.get(String(plan.target.target));
@@ -45,7 +45,7 @@ const info = defineCommand({
   positionals: ['target'],
   args: z.object({ target: z.string().optional() }),
   async run(ctx): Promise<Report> {
-    const redis = redisOf(ctx.config, ctx.targets, ctx.args.target, [USAGE[0]]);
+    const redis = redisOf(ctx.targets, ctx.args.target, USAGE[0], (n) => `/cache info ${n}`);
     const inspection = await redis.inspect();
     // The eviction warning needs to know whether Celery's queue lives here; without it the report stands.
     const queue = ctx.config.cache.celery_queue;
@@ -64,7 +64,7 @@ const keys = defineCommand({
   args: z.object({ pattern: z.string(), target: z.string().optional(), db }),
   async run(ctx): Promise<Report> {
     glob(ctx.args.pattern);
-    const redis = redisOf(ctx.config, ctx.targets, ctx.args.target, [USAGE[1]]);
+    const redis = redisOf(ctx.targets, ctx.args.target, USAGE[1], (n) => `--target ${n}`);
     return withSession(redis, ctx.args.db ?? redis.db, (s) => keysReport(ctx.t, ctx.config, redis, s, ctx.args.pattern));
   },
 });
@@ -81,7 +81,7 @@ const clear = defineCommand({
   defaultRules: { [PROTECTED_RULE]: TWO },
   args: z.object({ pattern: z.string(), target: z.string().optional(), db, includeProtected: z.boolean().default(false) }),
   async plan(ctx): Promise<Plan> {
-    const redis = redisOf(ctx.config, ctx.targets, ctx.args.target, [USAGE[2]]);
+    const redis = redisOf(ctx.targets, ctx.args.target, USAGE[2], (n) => `--target ${n}`);
     const database = ctx.args.db ?? redis.db;
     glob(ctx.args.pattern);
     await writable(redis, database);
@@ -112,7 +112,7 @@ const flush = defineCommand({
   defaultRules: { 'cache.flush': TWO },
   args: z.object({ target: z.string().optional(), db }),
   async plan(ctx): Promise<Plan> {
-    const redis = redisOf(ctx.config, ctx.targets, ctx.args.target, [USAGE[3]]);
+    const redis = redisOf(ctx.targets, ctx.args.target, USAGE[3], (n) => `/cache flush ${n}`);
     const database = ctx.args.db ?? redis.db;
     const { runId } = await writable(redis, database);
     return flushPlan(ctx, redis, database, runId);

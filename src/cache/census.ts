@@ -91,9 +91,9 @@ export function estimate(c: Census, which: 'matched' | 'protectedMatched' | 'del
 
 /** How the count was made, for the reader: "exact: all 20,010 keys scanned…" or how it was estimated. */
 export function censusHow(c: Census): Msg {
-  if (c.complete) return msg('cache:census.exact', { dbsize: c.dbsize, ms: c.elapsedMs });
+  if (c.complete) return msg('cache:census.exact', { count: c.dbsize, ms: c.elapsedMs });
   return msg('cache:census.estimate', {
     examined: c.examined, dbsize: c.dbsize, ms: c.elapsedMs, matched: c.matched,
-    percent: c.examined ? (c.matched / c.examined) * 100 : 0,
+    percent: c.examined ? Math.round((c.matched / c.examined) * 1000) / 10 : 0,
   });
 }

@@ -6,7 +6,7 @@ import { msg, type T } from '../i18n/index.ts';
 import type { RedisExecutor, RedisSession, Targets } from '../targets/types.ts';
 
 /** A targets.redis name: the one given, or the only one configured. */
-export function pickRedis(config: Config, targets: Targets, given: string | undefined, usage: readonly UsageLine[], command: string): RedisExecutor {
+export function pickRedis(targets: Targets, given: string | undefined, usage: readonly UsageLine[], hint: (name: string) => string): RedisExecutor {
   const known = [...targets.redis.keys()];
   if (!known.length) throw new UserError(msg('cache:errors.none_configured'));
   if (given === undefined) {
@@ -16,7 +16,7 @@ export function pickRedis(config: Config, targets: Targets, given: string | unde
   const redis = targets.redis.get(given);
   if (!redis) {
     const guess = didYouMean(given, known);
-    throw new UserError(msg('cache:errors.unknown_target', { target: given, known }), { hint: guess && `${command} ${guess}`, usage });
+    throw new UserError(msg('cache:errors.unknown_target', { target: given, known }), { hint: guess && hint(guess), usage });
   }
   return redis;
 }
