@@ -3,6 +3,7 @@ import approvals from './approvals.ts';
 import audit from './audit.ts';
 import backup from './backup.ts';
 import db from './db.ts';
+import cache from './cache.ts';
 import diagnose from './diagnose.ts';
 import health from './health.ts';
 import incident from './incident/index.ts';
@@ -13,4 +14,4 @@ import restore from './restore.ts';
 import schedule from './schedule.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, db, incident, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, db, cache, incident, approvals, audit, schedule, ops];

@@ -63,7 +63,11 @@ export interface Bot {
 /** Names that config may use in permissions and approval rules. */
 export function commandNames(): string[] {
   // Permission keys, and approval-rule keys, which for subcommands are "backup.prune".
-  return [...new Set(flatten(allCommands).flatMap((c) => (c.name.includes(' ') ? [ruleKey(c), permissionKey(c)] : [c.name, permissionKey(c)])))];
+  // Commands may declare further rule keys for riskier variants of their plans.
+  return [...new Set(flatten(allCommands).flatMap((c) => [
+    ...(c.name.includes(' ') ? [ruleKey(c), permissionKey(c)] : [c.name, permissionKey(c)]),
+    ...Object.keys(c.defaultRules ?? {}),
+  ]))];
 }
 
 export function transportFromEnv(env: Env): Transport | undefined {

@@ -5,7 +5,7 @@ import type { Targets } from '../targets/types.ts';
 import { approvalCard } from './card.ts';
 import { ApprovalStore, type ApprovalRequest } from './store.ts';
 import { allCommands, ruleKey, type AnyCommand, type ExecContext } from '../core/define-command.ts';
-import { UserError, errorMessage } from '../core/errors.ts';
+import { InternalError, UserError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { hashPlan, type Plan } from './plan.ts';
 import type { Rbac } from '../core/rbac.ts';
@@ -93,10 +93,15 @@ export class ApprovalEngine {
     return this.deps.config.approvals;
   }
 
-  /** The rule for a command's key ("restore", "backup.prune"); without one, any approver or admin, once. */
-  rule(key: string): { name: string; approvers: string[]; count: number; schedules: string[] } {
+  /**
+   * The rule for a key ("restore", "backup.prune"): config's, else the command's own default for
+   * it, else any approver or admin, once.
+   */
+  rule(key: string, fallback?: { approvers: string[]; count: number }): { name: string; approvers: string[]; count: number; schedules: string[] } {
     const rule = this.settings.rules[key];
-    return rule ? { name: key, ...rule } : { name: 'default', approvers: ['approver', 'admin'], count: 1, schedules: [] };
+    if (rule) return { name: key, ...rule };
+    if (fallback) return { name: key, ...fallback, schedules: [] };
+    return { name: 'default', approvers: ['approver', 'admin'], count: 1, schedules: [] };
   }
 
   /**
@@ -139,7 +144,10 @@ export class ApprovalEngine {
   /** Posts the approval card for a plan; returns the requester's (private) confirmation. */
   async request(cmd: AnyCommand, p: { user: string; channel: string; argsText: string; plan: Plan; breakGlass?: string; freeze?: FreezeException }): Promise<Report> {
     if (p.breakGlass !== undefined) await this.checkBreakGlass(cmd, p.user, p.breakGlass);
-    const rule = this.rule(ruleKey(cmd));
+    const key = p.plan.rule ?? ruleKey(cmd);
+    // A key config cannot name would leave the riskier variant with no way to tighten it.
+    if (p.plan.rule && !cmd.defaultRules?.[p.plan.rule]) throw new InternalError('undeclared_rule', `/${cmd.name} planned rule ${p.plan.rule} without declaring it`);
+    const rule = this.rule(key, cmd.defaultRules?.[key]);
     const commander = p.freeze?.commander;
     let req = await this.deps.store.create({
       command: cmd.name, args_text: p.argsText, plan: p.plan, plan_hash: hashPlan(p.plan), requester: p.user, channel: p.channel,

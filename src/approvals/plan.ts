@@ -12,6 +12,11 @@ export interface Plan {
   steps: Array<Msg | string>;
   risk: 'low' | 'medium' | 'high';
   riskNote?: Msg | string;
+  /**
+   * The approval rule's key when this plan needs another than its command's: a riskier variant
+   * of the same command ("cache.clear-protected"). The command declares it in defaultRules.
+   */
+  rule?: string;
   /** Machine data the command's execute() needs (ids, names); part of the hash. */
   target: Record<string, string | number | boolean | null>;
 }

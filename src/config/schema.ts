@@ -5,6 +5,7 @@ import { placeholderFingerprint } from './fingerprint.ts';
 import { isTimeZone } from '../i18n/format.ts';
 import { LOCALES, type Locale } from '../i18n/index.ts';
 import { cronProblem } from '../schedule/timing.ts';
+import { globProblem } from '../cache/glob.ts';
 
 /** Every object is strict: a misspelt key is an error, not a silently ignored setting. */
 /** Slack IDs: users (U…/W…), user groups (S…), channels (C…/G…/D…). */
@@ -135,6 +136,11 @@ const listenAddress = z.union([z.number(), z.string()]).transform((value, ctx) =
 
 /** A command as config keys name it: "restart", or a subcommand's dotted name ("backup.prune", "db.index.create"). */
 const commandKey = z.string().regex(/^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/, 'Use a command name, or command.subcommand');
+/** A Redis glob (SCAN MATCH), refused here when the bot would refuse it in a command. */
+const redisPattern = z.string().superRefine((p, ctx) => {
+  const problem = globProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: `Invalid Redis pattern "${p}" (${problem.replace('_', ' ')})` });
+});
 
 /** A permission is either a list of roles or { roles, channels }; both mean "who may, and where". */
 const permission = z.union([
@@ -277,6 +283,18 @@ export const configSchema = z.strictObject({
     estimate_mb_per_second: z.number().positive().max(100_000).default(100),
     // /db bloat: a table's dead tuples as a share of its rows.
     dead_ratio_percent: level(10, 20),
+  }).prefault({}),
+  // /cache (manual §1.4, §3.2, §4.1): what a pattern clear never deletes, and how hard it may push Redis.
+  cache: z.strictObject({
+    protected: z.array(redisPattern).default(['celery', '_kombu.binding.*', 'unacked*']),
+    // Celery's queue (a list): flush plans report its length, and clear never deletes it unless told to.
+    celery_queue: z.string().min(1).default('celery'),
+    // Keys per SCAN COUNT, and so per pipelined UNLINK round trip.
+    batch: z.number().int().positive().max(10_000).default(1000),
+    // Between batches, so that other clients are served while a clear runs.
+    pause: durationWithin({ max: 10_000 }).prefault('2ms'),
+    // How long /cache keys and a clear's plan scan to count; past it they estimate.
+    scan_budget: durationWithin({ min: 100, max: 60_000 }).prefault('2s'),
   }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({

@@ -135,6 +135,12 @@ export interface CommandDef<S extends z.ZodObject> {
   /** The approval rule's key; default: the command's name with "." for the space ("backup.prune"). */
   rule?: string;
   /**
+   * Rules used when config sets none, by rule key: a stricter default for the command's own key
+   * (two approvers for /cache flush), and one for every other key its plans may name (plan.rule).
+   * Config may set each of these keys.
+   */
+  defaultRules?: Record<string, { approvers: string[]; count: number }>;
+  /**
    * After a run was interrupted (its process died or shut down), what the card should say about
    * where things stand and what to run next. Read-only: it inspects, never repairs.
    */

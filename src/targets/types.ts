@@ -66,10 +66,65 @@ export interface RedisHealth {
   role: string;
 }
 
+/** What /cache info reads: INFO, and the settings CONFIG GET gives when the server allows it. */
+export interface RedisInspection {
+  /** INFO's fields, every section. */
+  info: Record<string, string>;
+  /** CONFIG GET values by name; null when CONFIG is renamed away or denied by an ACL. */
+  config: Record<string, string> | null;
+  /** The server's reason when config is null. */
+  configError?: string;
+}
+
+export interface RedisKeyInfo {
+  /** TYPE: string, list, hash, …; "none" once the key is gone. */
+  type: string;
+  /** PTTL: milliseconds left, -1 for no TTL, -2 once the key is gone. */
+  ttlMs: number;
+  /** MEMORY USAGE in bytes; null when the key is gone or MEMORY is not allowed. */
+  bytes: number | null;
+}
+
+export interface RedisScanPage {
+  /** "0" once the iteration is complete. */
+  cursor: string;
+  /** Keys as bytes: a key need not be UTF-8, and deleting a re-encoded one would miss it. */
+  keys: Buffer[];
+}
+
+/**
+ * One database of a Redis target on a connection of its own, for work that runs long (scans,
+ * deletes) without holding up the target's shared connection. Connection failures throw
+ * UnavailableError; a command the server refuses throws its ReplyError.
+ */
+export interface RedisSession {
+  readonly db: number;
+  scan(cursor: string, count: number, match?: string): Promise<RedisScanPage>;
+  /**
+   * UNLINKs `keys` (pipelined, a few dozen per command so that no command is long) and, in the
+   * same round trip, fetches the next page when `next` is given. `unlinked` counts only keys that
+   * existed: one expired or deleted meanwhile is not counted.
+   */
+  unlink(keys: Buffer[], next?: { cursor: string; count: number; match?: string }): Promise<{ unlinked: number; page?: RedisScanPage }>;
+  /** TYPE, PTTL and MEMORY USAGE of each key, pipelined. */
+  describe(keys: Buffer[]): Promise<RedisKeyInfo[]>;
+  dbsize(): Promise<number>;
+  /** TYPE of one key and, for a list, its length (LLEN); 0 for any other type. */
+  listLength(key: string): Promise<{ type: string; length: number }>;
+  /** FLUSHDB ASYNC: the keys vanish at once, their memory is freed in the background. */
+  flushAsync(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface RedisExecutor {
   readonly name: string;
   readonly where: string;
+  /** The database the target's URL names (0 without one). */
+  readonly db: number;
   health(): Promise<RedisHealth>;
+  inspect(): Promise<RedisInspection>;
+  /** Opens a session on database `db`; a database that does not exist is a UserError. */
+  session(db: number): Promise<RedisSession>;
   close(): Promise<void>;
 }
 

@@ -55,7 +55,8 @@ function refuses(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** `args`: more redis-server flags, e.g. ['--rename-command', 'CONFIG', ''] for a hardened server. */
+export async function startRedis(opts: { args?: string[] } = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'opsbot-redis-'));
   let child: ChildProcess | undefined;
   let output = '';
@@ -68,7 +69,7 @@ export async function startRedis(): Promise<RedisServer> {
   async function launch(port: number): Promise<void> {
     const args = [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--daemonize', 'no',
+      '--dir', dir, '--daemonize', 'no', ...(opts.args ?? []),
     ];
     const [file, argv] = hasSetpriv
       ? ['setpriv', ['--pdeathsig', 'SIGKILL', 'redis-server', ...args]]
