@@ -60,7 +60,7 @@ export function timesLines(inc: Incident, t: T): string[] {
 
 /** The topic: severity, status and commander, short enough for Slack's 250 characters. */
 export function topic(inc: Incident, t: T): string {
-  const commander = inc.roles.commander ? `@${inc.roles.commander}` : t('incidents:card.unassigned');
+  const commander = inc.roles.commander ? userMention(inc.roles.commander) : t('incidents:card.unassigned');
   return t('incidents:topic', { severity: inc.severity, status: t(`incidents:status.${inc.status}`), commander, title: inc.title });
 }
 

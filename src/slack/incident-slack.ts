@@ -32,7 +32,8 @@ export function incidentSlack(client: WebClient, log: Logger): IncidentSlack {
       }
     },
     async setTopic(channel, topic) {
-      await client.conversations.setTopic({ channel, topic: redactText(topic).slice(0, 250) });
+      // Slack renders a topic's mentions: the commander's becomes live, anything typed stays text.
+      await client.conversations.setTopic({ channel, topic: escapeMrkdwn(redactText(topic)).slice(0, 250) });
     },
     async post(channel, report, t, opts) {
       const res = await client.chat.postMessage({ channel, ...redactDeep(renderReport(report, t)), ...(opts?.threadTs ? { thread_ts: opts.threadTs } : {}) });

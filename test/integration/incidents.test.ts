@@ -97,7 +97,7 @@ describe('/incident declare', () => {
     assert.equal(pin?.args.timestamp, card.result.ts, 'the card is what gets pinned');
     assert.deepEqual(t.fake.channel(d.channel)!.pins, [card.result.ts]);
     const topic = callsSince(d.since, 'conversations.setTopic').find((c) => c.args.channel === d.channel);
-    assert.match(String(topic?.args.topic), /sev1 · investigating · commander @U0OPER/);
+    assert.match(String(topic?.args.topic), /sev1 · investigating · commander <@U0OPER> · Checkout API returns 502/);
 
     const announce = posted('C0INCIDENTS', /Checkout API returns 502/)!;
     assert.match(messageText(announce), new RegExp(`sev1 service outage, declared by <@U0OPER>\\. Follow it in <#${d.channel}>`));
