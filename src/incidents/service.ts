@@ -38,7 +38,7 @@ const NAME_ATTEMPTS = 20;
  */
 export class Incidents {
   readonly store: IncidentStore;
-  private readonly channels = new Map<string, { at: number; id: number | undefined }>();
+  private readonly channels = new Map<string, { at: number; id: Promise<number | undefined> }>();
 
   constructor(readonly deps: IncidentDeps) {
     this.store = new IncidentStore(deps.store);
@@ -56,10 +56,17 @@ export class Incidents {
   /** The incident whose channel this is (cached briefly: every command asks). */
   async incidentIn(channel: string): Promise<Incident | undefined> {
     const hit = this.channels.get(channel);
-    if (hit && Date.now() - hit.at < CHANNEL_TTL_MS) return hit.id === undefined ? undefined : this.store.get(hit.id);
-    const inc = await this.store.byChannel(channel);
-    this.channels.set(channel, { at: Date.now(), id: inc?.id });
-    return inc;
+    if (hit && Date.now() - hit.at < CHANNEL_TTL_MS) {
+      // A channel all typing at once shares one lookup; only an incident channel costs a read.
+      const id = await hit.id;
+      return id === undefined ? undefined : this.store.get(id);
+    }
+    const lookup = this.store.byChannel(channel);
+    const id = lookup.then((inc) => inc?.id);
+    this.channels.set(channel, { at: Date.now(), id });
+    // A failed lookup is not remembered.
+    id.catch(() => this.channels.delete(channel));
+    return lookup;
   }
 
   /** The incident of the channel a command was typed in, or a clear error saying where to type it. */
@@ -94,7 +101,7 @@ export class Incidents {
     }
     if (!created) throw new UserError(msg('incidents:errors.no_channel_name', { name: base }));
     await this.store.setChannel(inc.id, created.id, created.name);
-    this.channels.set(created.id, { at: Date.now(), id: inc.id });
+    this.channels.set(created.id, { at: Date.now(), id: Promise.resolve(inc.id) });
     inc = (await this.store.get(inc.id))!;
     const t = this.tFor(inc);
     await this.record(inc, 'declared', p.user, inc.title, { severity: inc.severity, type: inc.type }, new Date(inc.declared_at));
