@@ -57,7 +57,7 @@ export async function silenceGroup(ctx: CommandContext<{ group: string; for: str
   // An empty group_by groups everything into one group with no labels: then the labels all its alerts share.
   const labels = Object.keys(row.group_labels).length ? row.group_labels : row.common_labels;
   if (!Object.keys(labels).length) throw new UserError(msg('alerts:errors.no_labels', { id: row.id }));
-  const matchers = Object.entries(labels).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true }));
+  const matchers = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true }));
   const now = Date.now();
   const until = new Date(now + ms).toISOString();
   const id = await am.createSilence({

@@ -10,8 +10,9 @@ export const SILENCE_CHOICES = ['1h', '4h'] as const;
 /** Alerts listed on one card; the rest are counted. */
 const MAX_LISTED = 20;
 
+/** Labels in name order: the state store (jsonb) keeps no order of its own. */
 const labelText = (labels: Record<string, string>, skip: Set<string> = new Set()) =>
-  Object.entries(labels).filter(([k]) => !skip.has(k)).map(([k, v]) => `${k}=${v}`).join(', ');
+  Object.entries(labels).filter(([k]) => !skip.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');
 
 /** A firing group is as bad as its severity label says; resolved is fine. */
 function statusOf(row: AlertGroupRow): Status {

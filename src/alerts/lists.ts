@@ -8,7 +8,7 @@ const MAX_SECTIONS = 20;
 const MAX_ALERTS_PER_GROUP = 15;
 
 const labelText = (labels: Record<string, string>, skip: Set<string> = new Set()) =>
-  Object.entries(labels).filter(([k]) => !skip.has(k)).map(([k, v]) => `${k}=${v}`).join(', ');
+  Object.entries(labels).filter(([k]) => !skip.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');
 
 /** `alertname="HighErrorRate", service=~"back.*"`: how Alertmanager itself writes matchers. */
 export function matcherText(ms: AmMatcher[]): string {
