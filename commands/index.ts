@@ -1,4 +1,5 @@
 import type { AnyCommand } from '../src/core/define-command.ts';
+import alerts from './alerts.ts';
 import approvals from './approvals.ts';
 import audit from './audit.ts';
 import backup from './backup.ts';
@@ -12,6 +13,7 @@ import ops from './ops.ts';
 import restart from './restart.ts';
 import restore from './restore.ts';
 import schedule from './schedule.ts';
+import silences from './silences.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, db, cache, incident, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, db, cache, incident, alerts, silences, approvals, audit, schedule, ops];

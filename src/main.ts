@@ -31,6 +31,9 @@ import { createIncidents } from './incidents/index.ts';
 import { incidentSlack } from './slack/incident-slack.ts';
 import { registerIncidentHandlers } from './slack/incident-actions.ts';
 import { createTargets } from './targets/index.ts';
+import { createAlerts, type Alerts } from './alerts/index.ts';
+import { alertmanagerRoute } from './slack/alert-route.ts';
+import { registerAlertHandlers } from './slack/alert-actions.ts';
 import type { Targets } from './targets/types.ts';
 
 export type Transport =
@@ -96,7 +99,9 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     });
     const port = Number(env.PORT ?? 3000);
     const lifecycle = new Lifecycle();
-    const routes = opsRoutes(store, metrics, config.metrics, lifecycle);
+    // The receiver is served from the start; it answers 503 (Alertmanager retries) until alerts are wired below.
+    let alerts: Alerts | undefined;
+    const routes = [...opsRoutes(store, metrics, config.metrics, lifecycle), alertmanagerRoute(config.alerts.token, () => (lifecycle.draining ? undefined : alerts), log)];
     const common = { token, botId: auth.bot_id, botUserId: auth.user_id, tokenVerificationEnabled: false, logger: boltLogger(log), clientOptions };
     let receiver: Receiver;
     if (transport.kind === 'local') receiver = transport.receiver;
@@ -147,6 +152,13 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
       dispatcher, approvals, scheduler: schedules.scheduler,
     });
     registerIncidentHandlers(app, incidents, dispatcher, log);
+    alerts = createAlerts({
+      store, config, dispatcher, readers, log,
+      // New cards wait their channel's turn (with the replies there), so a burst of groups is paced, not dropped.
+      post: (channel, report, t) => (replies ? replies.post(channel, report, t) : cards.post(channel, report)),
+      update: (channel, ts, report, opts) => cards.update(channel, ts, report, opts),
+    });
+    registerAlertHandlers(app, dispatcher, log);
 
     let boundPort: number | undefined;
     if (transport.kind === 'http') {
@@ -173,6 +185,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
       app, readers, dispatcher, approvals, scheduler: schedules.scheduler, store, targets, log, configSource: source, port: boundPort,
       metricsPort: typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : undefined,
       async idle() {
+        await alerts?.idle();
         await dispatcher.idle();
         await replies?.idle();
         await audit.flush();

@@ -268,6 +268,26 @@ export const configSchema = z.strictObject({
     // How often reminders, archiving and the cards' elapsed time are looked at.
     check_every: durationWithin({ min: 1000, max: 60 * 60_000 }).prefault('1m'),
   }).prefault({}),
+  // Alertmanager notifications and silences (manual §6.2; docs/config.md, "alerts").
+  alerts: z.strictObject({
+    // The bearer token Alertmanager sends to POST /alertmanager; unset, the receiver refuses everything.
+    token: z.string().min(16, 'Use a token of at least 16 characters').optional(),
+    channels: z.strictObject({
+      default: slackChannel.optional(),
+      // label → value → channel, e.g. { severity: { critical: C0ONCALL } }; the first label that matches wins.
+      by_label: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'Expected a Prometheus label name'), z.record(z.string(), slackChannel)).default({}),
+    }).prefault({}),
+    // Alertmanager's API v2, for /alerts, /silences and the cards' Silence buttons.
+    alertmanager: z.strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'Invalid URL (expected http://host:9093)' }),
+      timeout: timeout.prefault('10s'),
+    }).optional(),
+    // Where people open Prometheus: the cards' links to an alert's expression use this origin
+    // instead of the one Prometheus put in generatorURL (often an internal host name).
+    prometheus: z.strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'Invalid URL (expected http://host:9090)' }),
+    }).optional(),
+  }).prefault({}),
   // /db (manual §1.3, §3.1, §4.2): which database, who may run EXPLAIN ANALYZE, and the limits of maintenance.
   db: z.strictObject({
     // The targets.postgres entry /db uses without --target; unset: the only one configured.
@@ -351,6 +371,12 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
   const defaultSeverity = typeof incidents.default_severity === 'string' ? incidents.default_severity : 'sev2';
   if (isObj(incidents.severities) && !Object.hasOwn(incidents.severities, defaultSeverity)) {
     issues.push({ path: ['incidents', 'default_severity'], message: `Severity "${defaultSeverity}" is not under incidents.severities (${Object.keys(incidents.severities).join(', ')}); set default_severity to one of them` });
+  }
+  // A receiver with a token posts cards: some channel must take the alerts no label maps.
+  const alerts = isObj(doc.alerts) ? doc.alerts : {};
+  const alertChannels = isObj(alerts.channels) ? alerts.channels : {};
+  if (alerts.token !== undefined && alertChannels.default === undefined) {
+    issues.push({ path: ['alerts', 'channels', 'default'], message: 'Set a default channel for alerts that no alerts.channels.by_label entry maps (alerts.token enables the receiver)' });
   }
   if (commands) {
     const known = new Set(commands);

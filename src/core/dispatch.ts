@@ -181,6 +181,36 @@ export class Dispatcher {
     ]);
   }
 
+  /**
+   * An event from the system acting in a channel (an Alertmanager notification posting or
+   * updating its card): audited and counted like a command, and waited for by idle(). It is not
+   * queued behind commands nor rate-limited: an alert turned away is an alert nobody sees. What it
+   * posts goes through the same renderers, so redaction applies as to any reply. Never throws.
+   */
+  event(ev: { actor: string; channel: string; command: string; args: string }, work: () => Promise<{ outcome: string; detail?: Record<string, unknown> }>): Promise<void> {
+    const { log, metrics } = this.deps;
+    const run = (async () => {
+      const started = performance.now();
+      let outcome = 'error';
+      let ref: string | undefined;
+      let detail: Record<string, unknown> = {};
+      try {
+        ({ outcome, detail = {} } = await work());
+      } catch (err) {
+        ref = newRef();
+        log.error({ ref, command: ev.command, channel: ev.channel, err: errorMessage(err) }, 'system event failed');
+      }
+      const seconds = (performance.now() - started) / 1000;
+      metrics.commands.inc({ command: ev.command, outcome });
+      metrics.duration.observe({ command: ev.command }, seconds);
+      await this.deps.audit
+        .record({ actor: ev.actor, channel: ev.channel, command: ev.command, args: auditArgs(ev.args), outcome, ref, detail: { ...detail, ms: Math.round(seconds * 1000) } })
+        .catch((err: unknown) => log.error({ err: errorMessage(err), command: ev.command }, 'audit write failed'));
+    })();
+    this.pending.add(run);
+    return run.finally(() => this.pending.delete(run));
+  }
+
   /** Resolves once all in-flight invocations are done (console exit, shutdown). */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);

@@ -25,6 +25,8 @@ export interface Action {
   /** A user picker instead of a button (the label is its placeholder); the pick comes back with `value`. */
   kind?: 'button' | 'user';
   style?: 'primary' | 'danger';
+  /** A link button: Slack opens this address (and still sends the click, which needs only an ack). */
+  url?: string;
   /** Asked before the click counts (Slack shows a confirm dialog). */
   confirm?: { title: string; text: string; confirm: string; deny: string };
 }

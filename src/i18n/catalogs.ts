@@ -1,5 +1,6 @@
 // The message catalogs, one JSON file per namespace and locale. Imported statically so that the
 // bundle carries them; a test checks that both locales have the same keys and placeholders.
+import enAlerts from './en/alerts.json' with { type: 'json' };
 import enApprovals from './en/approvals.json' with { type: 'json' };
 import enAudit from './en/audit.json' with { type: 'json' };
 import enBackup from './en/backup.json' with { type: 'json' };
@@ -21,6 +22,7 @@ import enRestart from './en/restart.json' with { type: 'json' };
 import enSchedule from './en/schedule.json' with { type: 'json' };
 import enSlack from './en/slack.json' with { type: 'json' };
 import enTargets from './en/targets.json' with { type: 'json' };
+import zhAlerts from './zh-CN/alerts.json' with { type: 'json' };
 import zhApprovals from './zh-CN/approvals.json' with { type: 'json' };
 import zhAudit from './zh-CN/audit.json' with { type: 'json' };
 import zhBackup from './zh-CN/backup.json' with { type: 'json' };
@@ -47,12 +49,12 @@ export type Catalog = Record<string, unknown>;
 
 export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
-    approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore, db: enDb,
+    alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore, db: enDb,
     diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, ops: enOps, restart: enRestart,
     schedule: enSchedule, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
-    approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
+    alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
     diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, ops: zhOps, restart: zhRestart,
     schedule: zhSchedule, slack: zhSlack, targets: zhTargets,
   },

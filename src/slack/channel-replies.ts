@@ -50,6 +50,8 @@ interface Group {
   updating: boolean;
   lastUpdate: number;
   timer?: NodeJS.Timeout;
+  /** A post for the system (an alert card), not for requesters: told its ts, or why it failed. */
+  posted?: { resolve: (ts: { channel: string; ts: string }) => void; reject: (err: unknown) => void };
 }
 
 interface Lane {
@@ -107,6 +109,25 @@ export class ChannelReplies {
     if (!lane.busy) this.track(this.drain(channel, lane));
   }
 
+  /**
+   * Posts a message of the bot's own (an alert card) in the channel's turn, behind the replies
+   * already waiting there, and resolves with its ts. A 429 is waited out in the lane. There is no
+   * response_url to fall back on, so it is never refused for a full backlog: a burst is paced,
+   * not dropped. It rejects only when Slack refuses it outright or keeps refusing past maxRetryMs.
+   */
+  post(channel: string, report: Report, t: T = translator('en')): Promise<{ channel: string; ts: string }> {
+    return new Promise((resolve, reject) => {
+      const group: Group = {
+        channel, report, t, requesters: new Map(), requests: 1, named: 0,
+        openedAt: Date.now(), closed: true, updating: false, lastUpdate: 0, posted: { resolve, reject },
+      };
+      let lane = this.lanes.get(channel);
+      if (!lane) this.lanes.set(channel, (lane = { queue: [], lastPost: 0, busy: false }));
+      lane.queue.push(group);
+      if (!lane.busy) this.track(this.drain(channel, lane));
+    });
+  }
+
   /** Resolves once every accepted reply is posted or answered otherwise. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -159,7 +180,7 @@ export class ChannelReplies {
       for (let group = lane.queue.shift(); group; group = lane.queue.shift()) {
         const wait = lane.lastPost + this.opts.postIntervalMs - Date.now();
         if (wait > 0) await sleep(wait);
-        await this.post(group, lane);
+        await this.postGroup(group, lane);
       }
     } finally {
       lane.busy = false;
@@ -187,13 +208,17 @@ export class ChannelReplies {
     return { text: message.text, blocks };
   }
 
-  private async post(group: Group, lane: Lane): Promise<void> {
+  private async postGroup(group: Group, lane: Lane): Promise<void> {
     const started = Date.now();
     for (;;) {
       lane.lastPost = Date.now();
       try {
         const res = await this.client.chat.postMessage({ channel: group.channel, ...this.render(group) });
         group.ts = res.ts;
+        if (group.posted) {
+          group.posted.resolve({ channel: res.channel ?? group.channel, ts: res.ts! });
+          return;
+        }
         group.lastUpdate = Date.now();
         const file = group.report.attachment;
         if (file) {
@@ -212,6 +237,10 @@ export class ChannelReplies {
           this.log.info({ channel: group.channel, retryAfter }, 'chat.postMessage rate limited; this channel waits');
           await sleep(retryAfter * 1000);
           continue;
+        }
+        if (group.posted) {
+          group.posted.reject(err);
+          return;
         }
         const code = slackError(err);
         if (!code || !FALLBACK_ERRORS.has(code)) this.log.error({ err: errorMessage(err), channel: group.channel }, 'posting a reply failed; answering through response_url');

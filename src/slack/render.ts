@@ -60,6 +60,7 @@ function actionsBlock(actions: Action[]): KnownBlock {
       value: a.value,
       text: { type: 'plain_text', text: plainText(a.label) },
       ...(a.style ? { style: a.style } : {}),
+      ...(a.url ? { url: a.url } : {}),
       ...(a.confirm
         ? {
             confirm: {

@@ -21,13 +21,13 @@ function reply(res: ServerResponse, status: number, body: string, type = 'text/p
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /** Compares digests, so the time taken says nothing about how much of the token was right. */
-function authorized(req: IncomingMessage, token: string): boolean {
+export function bearerMatches(req: IncomingMessage, token: string): boolean {
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
   return !!m && timingSafeEqual(digest(m[1]), digest(token));
 }
 
 function serveMetrics(req: IncomingMessage, res: ServerResponse, metrics: Metrics, opts: MetricsOptions): void {
-  if (opts.token && !authorized(req, opts.token)) {
+  if (opts.token && !bearerMatches(req, opts.token)) {
     // i18n-exempt: an HTTP answer to a Prometheus scraper, not a Slack text
     reply(res, 401, 'unauthorized: send Authorization: Bearer <metrics.token>\n', undefined, { 'WWW-Authenticate': 'Bearer realm="opsbot metrics"' });
     return;

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.ts';
+import { AlertmanagerTarget } from './alertmanager.ts';
 import { DockerTarget } from './docker.ts';
 import { LocalHost } from './local-host.ts';
 import { PostgresTarget } from './postgres.ts';
@@ -25,6 +26,7 @@ export function createTargets(config: Config): Targets {
     redis,
     hosts,
     docker,
+    alertmanager: config.alerts.alertmanager ? new AlertmanagerTarget(config.alerts.alertmanager.url, config.alerts.alertmanager.timeout) : undefined,
     async close() {
       const all = [...postgres.values(), ...redis.values(), ...hosts.values(), ...docker.values()];
       await Promise.allSettled(all.map((t) => t.close()));

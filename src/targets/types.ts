@@ -1,9 +1,11 @@
 /** Small interfaces the commands see; the implementations hide pg, ioredis and friends. */
 import type { LogScan } from './log-scan.ts';
+import type { AlertmanagerExecutor } from './alertmanager.ts';
 import type { RunOptions, RunResult, TemplateName, Templates } from './templates.ts';
 
 export type { RunOptions, RunResult, TemplateName, Templates } from './templates.ts';
 export type { LogScan } from './log-scan.ts';
+export type { AlertmanagerExecutor, AmAlert, AmAlertGroup, AmMatcher, AmSilence, NewSilence } from './alertmanager.ts';
 
 export interface PostgresHealth {
   latencyMs: number;
@@ -177,6 +179,8 @@ export interface Targets {
   redis: Map<string, RedisExecutor>;
   hosts: Map<string, HostExecutor>;
   docker: Map<string, DockerExecutor>;
+  /** Alertmanager's API (config alerts.alertmanager); absent when not configured. */
+  alertmanager?: AlertmanagerExecutor;
   close(): Promise<void>;
 }
 
