@@ -9,9 +9,10 @@ import health from './health.ts';
 import incident from './incident/index.ts';
 import logs from './logs.ts';
 import ops from './ops.ts';
+import perf from './perf.ts';
 import restart from './restart.ts';
 import restore from './restore.ts';
 import schedule from './schedule.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, db, cache, incident, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, logs, diagnose, perf, restart, backup, restore, db, cache, incident, approvals, audit, schedule, ops];
