@@ -65,6 +65,7 @@ export async function readSlow(pg: PostgresExecutor, limit: number, order: 'tota
   const by = order === 'mean' ? col.mean : col.total;
   try {
     // The share is of every statement's time in this database: the window runs before the limit.
+    // The bot's own reads (marked, as /db activity's are) are not the application's slow queries.
     const rows = await pg.query<Row>(
       `select s.query, s.calls::text as calls, s.${col.total}::float8 as total_ms, s.${col.mean}::float8 as mean_ms, s.rows::text as rows,
               (s.${col.total} / nullif(sum(s.${col.total}) over (), 0))::float8 as share,
@@ -73,7 +74,7 @@ export async function readSlow(pg: PostgresExecutor, limit: number, order: 'tota
          from pg_stat_statements s
          join pg_database d on d.oid = s.dbid
          left join pg_roles r on r.oid = s.userid
-        where d.datname = current_database()
+        where d.datname = current_database() and s.query not like '/* opsbot:%'
         order by s.${by} desc
         limit $1`,
       [limit],

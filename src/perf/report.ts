@@ -68,7 +68,9 @@ export function perfReport(t: T, config: Config, run: PerfRun, took: number): Re
   const down = (kind: string, o: Extract<Outcome<unknown>, { ok: false }>, next: string) => {
     const reason = failure(t, o);
     const label = t(`perf:label.${kind}`, { name: o.name });
-    checks.push({ name: label, status: 'crit', text: t('checks:unreachable', { reason }) });
+    // An error that is already about reaching the target says so itself (as in /health).
+    const said = (o.error instanceof UserError && o.error.message.startsWith('unreachable')) || (o.error as Error)?.name === 'HostKeyMismatchError';
+    checks.push({ name: label, status: 'crit', text: said ? reason : t('checks:unreachable', { reason }) });
     findings.push({ status: 'crit', rank: RANK.down, text: t('perf:verdict.down', { label, reason }), next });
   };
 
