@@ -8,6 +8,7 @@ import diagnose from './diagnose.ts';
 import health from './health.ts';
 import incident from './incident/index.ts';
 import logs from './logs.ts';
+import maintenance from './maintenance.ts';
 import ops from './ops.ts';
 import perf from './perf.ts';
 import restart from './restart.ts';
@@ -15,4 +16,4 @@ import restore from './restore.ts';
 import schedule from './schedule.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, perf, restart, backup, restore, db, cache, incident, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, incident, approvals, audit, schedule, ops];
