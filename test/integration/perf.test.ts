@@ -87,7 +87,7 @@ describe('/perf', () => {
     const row = new RegExp(`${busy}\\s+(\\d+)%`).exec(text);
     assert.ok(row && Number(row[1]) >= 40, `busy container's CPU in:\n${text}`);
     // The host's top processes by CPU over SSH: the busy loop is among them.
-    assert.match(text, /app1 \([^)]+\): load [\d.]+ on \d+ CPUs?, memory \d+% used[^\n]*Top processes by CPU/);
+    assert.match(text, /app1 \([^)]+\): load [\d.]+ on \d+ CPUs?, memory [\d.]+% used[^\n]*Top processes by CPU/);
     assert.match(text, /PID\s+%CPU\s+%MEM\s+RSS\s+USER\s+COMMAND[\s\S]*perfbusy/);
     assert.match(text, /app1: top processes by memory/);
     // Locks with who blocks whom, and the buffer cache hit ratio.
