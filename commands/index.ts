@@ -9,11 +9,13 @@ import diagnose from './diagnose.ts';
 import health from './health.ts';
 import incident from './incident/index.ts';
 import logs from './logs.ts';
+import maintenance from './maintenance.ts';
 import ops from './ops.ts';
+import perf from './perf.ts';
 import restart from './restart.ts';
 import restore from './restore.ts';
 import schedule from './schedule.ts';
 import silences from './silences.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, restart, backup, restore, db, cache, incident, alerts, silences, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, incident, alerts, silences, approvals, audit, schedule, ops];

@@ -14,6 +14,7 @@ import { healthRunsStarted } from '../commands/health.ts';
 import { Rbac } from './core/rbac.ts';
 import { Readers } from './i18n/readers.ts';
 import { registerApprovalHandlers } from './slack/approval-actions.ts';
+import { registerCommandActions } from './slack/command-actions.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { SlackCards } from './slack/cards.ts';
 import { ChannelReplies } from './slack/channel-replies.ts';
@@ -146,6 +147,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     registerHandlers(app, dispatcher, log, replies);
     const schedules = createSchedules({ store, config, dispatcher, rbac, readers, client: app.client, log });
     registerApprovalHandlers(app, approvals, log);
+    registerCommandActions(app, dispatcher, log);
     createBackups({ store, config, targets, scheduler: schedules.scheduler, log });
     const incidents = createIncidents({
       store, config, slack: incidentSlack(app.client, log), rbac, readers, log, botUser: auth.user_id,

@@ -316,6 +316,33 @@ export const configSchema = z.strictObject({
     // How long /cache keys and a clear's plan scan to count; past it they estimate.
     scan_budget: durationWithin({ min: 100, max: 60_000 }).prefault('2s'),
   }).prefault({}),
+  // /perf (manual §4.2 响应缓慢, 内存占用高): how long each source may take, and what counts as busy.
+  // Host memory and load, and Redis latency, memory and evictions, are graded by health.thresholds.
+  perf: z.strictObject({
+    // Each host, Docker engine, database and Redis gets this long; one that does not answer is
+    // reported as such and holds up nothing else. A target's own timeout, when set, wins.
+    timeout: timeout.prefault('10s'),
+    // Processes listed per host, by CPU and by memory.
+    top: z.number().int().min(1).max(50).default(5),
+    thresholds: z.strictObject({
+      // ps's %CPU of one process (100 = one CPU busy for the process's lifetime).
+      process_cpu_percent: level(50, 90),
+      // One process's resident memory as a share of the host's.
+      process_memory_percent: level(30, 60),
+      // docker stats' CPU of a container (100 = one CPU).
+      container_cpu_percent: level(80, 150),
+      // A container's memory as a share of its limit (of the host's memory without one).
+      container_memory_percent: level(80, 95),
+      // The mean time of a statement in pg_stat_statements.
+      query_mean: durationLevel('200ms', '1s'),
+      // A query running now for this long.
+      query_running: durationLevel('30s', '5m'),
+      // PostgreSQL's buffer cache hit ratio: below warn or crit is graded (lower is worse).
+      cache_hit_percent: z.strictObject({ warn: z.number().min(0).max(100).default(99), crit: z.number().min(0).max(100).default(95) })
+        .refine((t) => t.crit <= t.warn, { message: 'crit must be <= warn (a lower hit ratio is worse)' })
+        .default({ warn: 99, crit: 95 }),
+    }).prefault({}),
+  }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
     // On by default: a channel typing /health at once during an incident gets one report.

@@ -40,7 +40,20 @@ const MARK = '/* opsbot:activity */';
 // i18n-exempt: SQL sent to the server
 const NOT_OURS = `a.query not like '${MARK}%'`;
 
-export async function activityReport(t: T, config: Config, pg: PostgresExecutor, target: string): Promise<Report> {
+export type ActivitySession = Session;
+
+/** What pg_stat_activity says now: the data behind /db activity and /perf. */
+export interface ActivityRead {
+  states: Array<{ state: string; n: number }>;
+  totals: { all: number; max: number; database: string };
+  idle: Session[];
+  longest: Session[];
+  blocked: Array<Session & { blockers: number[] }>;
+  blockerPids: number[];
+  byPid: Map<number, Session>;
+}
+
+export async function readActivity(pg: PostgresExecutor): Promise<ActivityRead> {
   const [states, [totals], idle, longest, blocked] = await Promise.all([
     pg.query<{ state: string; n: number }>(
       // i18n-exempt: SQL sent to the server
@@ -74,6 +87,11 @@ export async function activityReport(t: T, config: Config, pg: PostgresExecutor,
   const blockers = blockerPids.length ? await pg.query<Session>(`${MARK} select ${SESSION} from pg_stat_activity a where a.pid = any($1::int[])`, [blockerPids]) : [];
   const byPid = new Map(blockers.map((b) => [b.pid, b]));
 
+  return { states, totals, idle, longest, blocked, blockerPids, byPid };
+}
+
+export async function activityReport(t: T, config: Config, pg: PostgresExecutor, target: string): Promise<Report> {
+  const { states, totals, idle, longest, blocked, blockerPids, byPid } = await readActivity(pg);
   const txLevel = config.health.thresholds.pg_longest_transaction;
   const statuses: Status[] = [];
   const who = (s: Session) => t('db:activity.who', { pid: s.pid, user: s.user ?? '?', app: s.app ?? '-' });

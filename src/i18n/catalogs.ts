@@ -18,6 +18,8 @@ import enIncidents from './en/incidents.json' with { type: 'json' };
 import enLifecycle from './en/lifecycle.json' with { type: 'json' };
 import enLogs from './en/logs.json' with { type: 'json' };
 import enOps from './en/ops.json' with { type: 'json' };
+import enMaintenance from './en/maintenance.json' with { type: 'json' };
+import enPerf from './en/perf.json' with { type: 'json' };
 import enRestart from './en/restart.json' with { type: 'json' };
 import enSchedule from './en/schedule.json' with { type: 'json' };
 import enSlack from './en/slack.json' with { type: 'json' };
@@ -40,6 +42,8 @@ import zhIncidents from './zh-CN/incidents.json' with { type: 'json' };
 import zhLifecycle from './zh-CN/lifecycle.json' with { type: 'json' };
 import zhLogs from './zh-CN/logs.json' with { type: 'json' };
 import zhOps from './zh-CN/ops.json' with { type: 'json' };
+import zhMaintenance from './zh-CN/maintenance.json' with { type: 'json' };
+import zhPerf from './zh-CN/perf.json' with { type: 'json' };
 import zhRestart from './zh-CN/restart.json' with { type: 'json' };
 import zhSchedule from './zh-CN/schedule.json' with { type: 'json' };
 import zhSlack from './zh-CN/slack.json' with { type: 'json' };
@@ -50,12 +54,12 @@ export type Catalog = Record<string, unknown>;
 export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
     alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore, db: enDb,
-    diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, ops: enOps, restart: enRestart,
+    diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, maintenance: enMaintenance, ops: enOps, perf: enPerf, restart: enRestart,
     schedule: enSchedule, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
     alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
-    diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, ops: zhOps, restart: zhRestart,
+    diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, maintenance: zhMaintenance, ops: zhOps, perf: zhPerf, restart: zhRestart,
     schedule: zhSchedule, slack: zhSlack, targets: zhTargets,
   },
 };

@@ -5,7 +5,7 @@ import { TimeoutError, withTimeout } from '../core/timeout.ts';
 import { msg } from '../i18n/index.ts';
 import { limit, TimedOutError } from './errors.ts';
 import { FrameDemuxer, LineScanner, type LogScan } from './log-scan.ts';
-import type { ContainerInfo, DockerExecutor, LogScanOptions } from './types.ts';
+import type { ContainerInfo, ContainerStats, DockerExecutor, LogScanOptions } from './types.ts';
 
 export interface DockerTargetConfig {
   socket: string;
@@ -56,6 +56,34 @@ export function dockerTime(text: string | undefined): Date | null {
 function statusCode(err: unknown): number | undefined {
   const code = (err as { statusCode?: unknown } | null)?.statusCode;
   return typeof code === 'number' ? code : undefined;
+}
+
+/** The engine's stats answer, as far as CPU and memory go (API 1.41+; cgroup v1 and v2). */
+interface RawStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+}
+
+/**
+ * docker stats' own arithmetic (cli/command/container/stats_helpers.go): CPU as the container's
+ * share of the host's CPU time between the two samples, times the CPUs; memory without the page
+ * cache, which the kernel gives back under pressure (inactive_file on cgroup v2, cache on v1).
+ */
+export function toContainerStats(raw: RawStats): ContainerStats | null {
+  const mem = raw.memory_stats;
+  if (!mem || mem.usage === undefined) return null; // not running: the engine sends empty stats
+  const cpus = raw.cpu_stats?.online_cpus || raw.cpu_stats?.cpu_usage?.percpu_usage?.length || 1;
+  const cpuDelta = (raw.cpu_stats?.cpu_usage?.total_usage ?? 0) - (raw.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const sysDelta = (raw.cpu_stats?.system_cpu_usage ?? 0) - (raw.precpu_stats?.system_cpu_usage ?? 0);
+  const sampled = !!raw.precpu_stats?.system_cpu_usage && sysDelta > 0;
+  const cache = mem.stats?.inactive_file ?? mem.stats?.total_inactive_file ?? mem.stats?.cache ?? 0;
+  return {
+    cpuPercent: sampled ? Math.max(0, (cpuDelta / sysDelta) * cpus * 100) : null,
+    onlineCpus: cpus,
+    memoryBytes: Math.max(0, mem.usage - (cache < mem.usage ? cache : 0)),
+    memoryLimitBytes: mem.limit ?? 0,
+  };
 }
 
 export function toContainerInfo(raw: Docker.ContainerInspectInfo): ContainerInfo {
@@ -248,6 +276,19 @@ export class DockerTarget implements DockerExecutor {
       const now = Date.now();
       if (ready || now >= deadline) return { ready, info, waitedMs: now - t0 };
       await sleep(Math.min(opts.pollMs ?? 500, deadline - now));
+    }
+  }
+
+  async stats(id: string): Promise<ContainerStats | null> {
+    if (!CONTAINER_REF.test(id)) return null;
+    try {
+      // stream=false waits for a second sample (about 1 s) so that the CPU share has a base: the
+      // call gets that second on top of the target's timeout.
+      const raw = await this.call((abortSignal) => this.docker.getContainer(id).stats({ stream: false, abortSignal } as never) as unknown as Promise<unknown>, this.timeoutMs + 2000);
+      return toContainerStats(raw as RawStats);
+    } catch (err) {
+      if (statusCode(err) === 404 || statusCode(err) === 409) return null;
+      throw err;
     }
   }
 

@@ -88,7 +88,23 @@ const HOST_FACTS = [
   `echo ${FACTS_MARK}nproc; nproc`, // i18n-exempt: shell command
 ].join('\n');
 
+// Manual §4.2 (ps aux --sort=-%mem | head): the top $1 processes by CPU and by resident memory,
+// with load, cores and meminfo, in one session for the reason HOST_FACTS gives. Sorting and the
+// cut happen on the host, so a machine with thousands of processes sends a few lines, not all.
+// `ww`: the command line is not cut to 80 columns when stdout is a pipe.
+const PS_COLUMNS = 'pid=,pcpu=,pmem=,rss=,user=,args=';
+const PERF_FACTS = [
+  'case $1 in ""|*[!0-9]*) echo "bad count: $1" >&2; exit 2;; esac',
+  `echo ${FACTS_MARK}loadavg; cat /proc/loadavg`, // i18n-exempt: shell command
+  `echo ${FACTS_MARK}nproc; nproc`, // i18n-exempt: shell command
+  `echo ${FACTS_MARK}meminfo; cat /proc/meminfo`, // i18n-exempt: shell command
+  `echo ${FACTS_MARK}cpu; ps -ww -eo ${PS_COLUMNS} --sort=-pcpu | head -n "$1"`, // i18n-exempt: shell command
+  `echo ${FACTS_MARK}mem; ps -ww -eo ${PS_COLUMNS} --sort=-rss | head -n "$1"`, // i18n-exempt: shell command
+].join('\n');
+
 export const templates = {
+  /** Load, cores, meminfo, and the top `n` processes by CPU and by memory (see PERF_FACTS). */
+  perfFacts: (n: number) => ['sh', '-c', PERF_FACTS, 'opsbot-perf', count(n, 'processes')],
   /** df, meminfo, loadavg and nproc together, each after a FACTS_MARK line naming it. */
   hostFacts: () => ['sh', '-c', HOST_FACTS],
   /** Disk space per mount, in 1K blocks; the Use% column is df's own. */

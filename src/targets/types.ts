@@ -206,6 +206,18 @@ export interface ContainerInfo {
   command: string[];
 }
 
+/** One container's CPU and memory, as `docker stats --no-stream` computes them. */
+export interface ContainerStats {
+  /** Share of one CPU over the engine's sampling interval (200 = two CPUs busy); null without a previous sample. */
+  cpuPercent: number | null;
+  /** CPUs the container may use (the host's when it has no limit). */
+  onlineCpus: number;
+  /** Memory in use without the page cache (what docker stats shows). */
+  memoryBytes: number;
+  /** Its memory limit; the host's memory when none is set. */
+  memoryLimitBytes: number;
+}
+
 export interface LogScanOptions {
   /** Only lines from the last N seconds; default: from the start of the log. */
   sinceSec?: number;
@@ -260,5 +272,11 @@ export interface DockerExecutor {
    * (ready=false, info = last seen state), never an exception. pollMs defaults to 500.
    */
   waitReady(id: string, opts: { deadlineMs: number; pollMs?: number; startedAfter?: Date }): Promise<{ ready: boolean; info: ContainerInfo | null; waitedMs: number }>;
+  /**
+   * CPU and memory of a running container, from one non-streaming stats call (the engine samples
+   * twice about a second apart, so the CPU share is current, not a lifetime average). A container
+   * that is not running, or no longer exists, gives null.
+   */
+  stats(id: string): Promise<ContainerStats | null>;
   close(): Promise<void>;
 }

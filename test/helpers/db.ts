@@ -26,13 +26,13 @@ export interface DbBot {
   close(): Promise<void>;
 }
 
-export async function startDbBot(opts: { config?: Record<string, unknown> } = {}): Promise<DbBot> {
+export async function startDbBot(opts: { config?: Record<string, unknown>; targets?: Record<string, unknown> } = {}): Promise<DbBot> {
   const server = await sharedPostgres();
   const url = await server.createDatabase();
   await pgbenchInit(url, 1);
   const grant = ['dba'];
   const t = await startTestBot({
-    targets: { local: false, postgres: { main: { url } } },
+    targets: { local: false, postgres: { main: { url } }, ...opts.targets },
     channels: { zh: { id: 'C0ZH', locale: 'zh-CN' } },
     roles: { dba: [DBA], approver: [MGR], operator: [OPER] },
     permissions: {
