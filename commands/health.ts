@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { capacityFor, soon, type Forecast } from '../src/capacity/index.ts';
+import { warningLine } from '../src/capacity/render.ts';
 import { CHECK_KINDS, collectChecks, evaluateRun, type CheckKind, type CollectedRun } from '../src/checks/run.ts';
 import { defineCommand } from '../src/core/define-command.ts';
 import { STATUS_ICON, worst, type CheckLine, type Report, type Status } from '../src/core/report.ts';
+import type { Config } from '../src/config/schema.ts';
 import type { T } from '../src/i18n/index.ts';
+import { scheduleActor } from '../src/schedule/index.ts';
 import type { Targets } from '../src/targets/types.ts';
 
 /**
@@ -70,6 +74,23 @@ function sharedRun(targets: Targets, key: string, cacheMs: number, start: () => 
   return pending;
 }
 
+/** Which check kind reads the figure a forecast is about: /health <kind> shows only its own. */
+const FORECAST_KIND: Record<Forecast['kind'], CheckKind> = { disk: 'host', database: 'postgres', redis: 'redis' };
+
+/**
+ * Capacity's part of /health: a scheduled run stores its figures as samples (once per run, even
+ * when shared), and any run shows the stored forecasts that reach a critical threshold within
+ * capacity.warn_within. Reading them costs one query a minute at most, and no check of its own;
+ * a store that cannot be read leaves the lines out rather than failing the report.
+ */
+async function capacityLines(ctx: { user: string; config: Config; t: T }, run: CollectedRun, kinds: readonly CheckKind[]): Promise<CheckLine[]> {
+  const capacity = capacityFor(ctx.config);
+  if (!capacity) return [];
+  if (ctx.user.startsWith(scheduleActor(''))) await capacity.record(run);
+  const list = await capacity.recent().catch(() => []);
+  return soon(list, ctx.config.capacity.warn_within).filter((f) => kinds.includes(FORECAST_KIND[f.kind])).map((f) => warningLine(ctx.t, f));
+}
+
 const LABEL: Record<Status, string> = { ok: 'health:status.ok', warn: 'health:status.warn', crit: 'health:status.crit', info: 'health:status.info' };
 const COUNT: Record<'crit' | 'warn', string> = { crit: 'health:counts.crit', warn: 'health:counts.warn' };
 
@@ -96,15 +117,16 @@ export default defineCommand({
     const kinds: readonly CheckKind[] = ctx.args.kind ? [ctx.args.kind] : CHECK_KINDS;
     const { run: collected, at, ms } = await sharedRun(ctx.targets, kinds.join(','), ctx.config.storm.health_cache, () => collectChecks(ctx.targets, ctx.config, kinds));
     const result = evaluated(collected, ctx, t);
+    const lines = [...result.lines, ...(await capacityLines(ctx, collected, kinds))];
     const age = Math.floor((Date.now() - at) / 1000);
-    const status = result.lines.length ? worst(result.lines.map((l) => l.status)) : 'info';
+    const status = lines.length ? worst(lines.map((l) => l.status)) : 'info';
     const took = t.number(ms, { style: 'unit', unit: 'millisecond', unitDisplay: 'short', maximumFractionDigits: 0 });
     const count = result.lines.length;
     return {
       title: ctx.args.kind ? t('health:title_kind', { kind: ctx.args.kind }) : t('health:title'),
       status,
-      summary: summary(t, result.lines, status),
-      checks: result.lines,
+      summary: summary(t, lines, status),
+      checks: lines,
       sections: ctx.args.kind ? result.details : undefined,
       footer: age < 1 ? t('health:footer.fresh', { count, took }) : t('health:footer.aged', { count, took, seconds: age }),
     };

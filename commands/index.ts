@@ -5,6 +5,7 @@ import audit from './audit.ts';
 import backup from './backup.ts';
 import db from './db.ts';
 import cache from './cache.ts';
+import capacity from './capacity.ts';
 import diagnose from './diagnose.ts';
 import health from './health.ts';
 import incident from './incident/index.ts';
@@ -18,4 +19,4 @@ import schedule from './schedule.ts';
 import silences from './silences.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, incident, alerts, silences, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, incident, alerts, silences, approvals, audit, schedule, ops];

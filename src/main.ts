@@ -28,6 +28,7 @@ import { DEFAULT_SLACK_API_URL, describeSlackCallError } from './slack/api-error
 import { openStore, type Store } from './store/index.ts';
 import { createSchedules, type Scheduler } from './schedule/index.ts';
 import { createBackups } from './backup/index.ts';
+import { createCapacity, type Capacity } from './capacity/index.ts';
 import { createIncidents } from './incidents/index.ts';
 import { incidentSlack } from './slack/incident-slack.ts';
 import { registerIncidentHandlers } from './slack/incident-actions.ts';
@@ -53,6 +54,8 @@ export interface Bot {
   scheduler: Scheduler;
   store: Store;
   targets: Targets;
+  /** Capacity samples and forecasts (scheduled /health stores them, /capacity reads them). */
+  capacity: Capacity;
   log: Logger;
   configSource: string;
   /** The HTTP port actually bound (http transport). */
@@ -149,6 +152,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     registerApprovalHandlers(app, approvals, log);
     registerCommandActions(app, dispatcher, log);
     createBackups({ store, config, targets, scheduler: schedules.scheduler, log });
+    const capacity = createCapacity({ store, config, log });
     const incidents = createIncidents({
       store, config, slack: incidentSlack(app.client, log), rbac, readers, log, botUser: auth.user_id,
       dispatcher, approvals, scheduler: schedules.scheduler,
@@ -184,7 +188,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
 
     let closing: Promise<void> | undefined;
     return {
-      app, readers, dispatcher, approvals, scheduler: schedules.scheduler, store, targets, log, configSource: source, port: boundPort,
+      app, readers, dispatcher, approvals, scheduler: schedules.scheduler, store, targets, capacity, log, configSource: source, port: boundPort,
       metricsPort: typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : undefined,
       async idle() {
         await alerts?.idle();

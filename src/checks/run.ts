@@ -31,8 +31,8 @@ export interface CollectedRun {
   outcomes: Outcome[];
 }
 
-type Outcome =
-  | { ok: true; name: string; where: string; facts: unknown; evaluate: Evaluate<unknown> }
+export type Outcome =
+  | { ok: true; kind: CheckKind; name: string; where: string; facts: unknown; evaluate: Evaluate<unknown> }
   | { ok: false; kind: CheckKind; name: string; where: string; error: unknown };
 
 interface Probe<T> {
@@ -78,7 +78,7 @@ async function runOne<F>(probe: Probe<F>, evaluate: Evaluate<F>, timeoutMs: numb
         throw err instanceof TimeoutError ? new TimeoutError(timeoutMs) : err;
       });
     });
-    return { ok: true, name: probe.name, where: probe.where, facts, evaluate: evaluate as Evaluate<unknown> };
+    return { ok: true, kind: probe.kind, name: probe.name, where: probe.where, facts, evaluate: evaluate as Evaluate<unknown> };
   } catch (error) {
     return { ok: false, kind: probe.kind, name: probe.name, where: probe.where, error };
   }

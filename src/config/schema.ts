@@ -343,6 +343,20 @@ export const configSchema = z.strictObject({
         .default({ warn: 99, crit: 95 }),
     }).prefault({}),
   }).prefault({}),
+  // Capacity planning (appendix A, 容量规划): scheduled /health runs keep samples; /capacity fits them.
+  capacity: z.strictObject({
+    // How far back /capacity fits each series.
+    window: durationWithin({ min: 3_600_000, max: 365 * 86_400_000 }).prefault('14d'),
+    // Fewer samples than this, or a shorter span between the first and the last, is "not enough data".
+    min_samples: z.number().int().min(3).max(100_000).default(5),
+    min_span: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('3d'),
+    // Samples older than this are deleted when a scheduled run stores its own.
+    retention: durationWithin({ min: 86_400_000, max: 3650 * 86_400_000 }).prefault('90d'),
+    // /health warns about a forecast that reaches its critical threshold sooner than this.
+    warn_within: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('14d'),
+    // The disk a database's files are on, so that its growth is set against the space left there.
+    databases: z.record(name, z.strictObject({ host: name, mount: absDir })).default({}),
+  }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
     // On by default: a channel typing /health at once during an incident gets one report.

@@ -5,6 +5,7 @@ import enApprovals from './en/approvals.json' with { type: 'json' };
 import enAudit from './en/audit.json' with { type: 'json' };
 import enBackup from './en/backup.json' with { type: 'json' };
 import enCache from './en/cache.json' with { type: 'json' };
+import enCapacity from './en/capacity.json' with { type: 'json' };
 import enFiles from './en/files.json' with { type: 'json' };
 import enRestore from './en/restore.json' with { type: 'json' };
 import enChecks from './en/checks.json' with { type: 'json' };
@@ -29,6 +30,7 @@ import zhApprovals from './zh-CN/approvals.json' with { type: 'json' };
 import zhAudit from './zh-CN/audit.json' with { type: 'json' };
 import zhBackup from './zh-CN/backup.json' with { type: 'json' };
 import zhCache from './zh-CN/cache.json' with { type: 'json' };
+import zhCapacity from './zh-CN/capacity.json' with { type: 'json' };
 import zhFiles from './zh-CN/files.json' with { type: 'json' };
 import zhRestore from './zh-CN/restore.json' with { type: 'json' };
 import zhChecks from './zh-CN/checks.json' with { type: 'json' };
@@ -53,12 +55,12 @@ export type Catalog = Record<string, unknown>;
 
 export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
-    alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore, db: enDb,
+    alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, capacity: enCapacity, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore, db: enDb,
     diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, maintenance: enMaintenance, ops: enOps, perf: enPerf, restart: enRestart,
     schedule: enSchedule, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
-    alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
+    alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, capacity: zhCapacity, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
     diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, maintenance: zhMaintenance, ops: zhOps, perf: zhPerf, restart: zhRestart,
     schedule: zhSchedule, slack: zhSlack, targets: zhTargets,
   },

@@ -61,6 +61,7 @@ export function parseDf(text: string): DiskUsage[] {
         // The column is df's own figure; "-" (a file system without blocks) uses the same formula.
         usePercent: Number.isFinite(column) ? column : dfUsePercent(Number(kib(2) / 1024n), Number(kib(3) / 1024n)),
         mount: f.slice(5).join(' '),
+        ...(/^\d+$/.test(f[2]) && /^\d+$/.test(f[3]) ? { bytes: { used: Number(kib(2)), avail: Number(kib(3)) } } : {}),
       };
     });
 }
@@ -202,5 +203,6 @@ export function diskUsageOf(m: Mount, fs: { bsize: bigint; blocks: bigint; bfree
     avail: humanSize(avail * 1024n),
     usePercent: dfUsePercent(Number(used), Number(avail)),
     mount: m.mount,
+    bytes: { used: Number(used) * 1024, avail: Number(avail) * 1024 },
   };
 }

@@ -137,6 +137,11 @@ export interface DiskUsage {
   used: string;
   avail: string;
   usePercent: number;
+  /**
+   * The figures in bytes, when df gave blocks: capacity planning fits a finer percent than df's
+   * whole one, and sets a database's growth against the space left.
+   */
+  bytes?: { used: number; avail: number };
 }
 
 export interface MemoryUsage {
