@@ -50,7 +50,7 @@ export function forecastLine(t: T, f: Forecast, warnWithinMs: number): CheckLine
   const name = label(t, f);
   const fit = f.fit;
   if (!fit) {
-    return { name, status: 'info', text: t('capacity:not_enough', { samples: f.samples, span: days(t, f.spanDays) }) };
+    return { name, status: 'info', text: t('capacity:not_enough', { count: f.samples, span: days(t, f.spanDays) }) };
   }
   const spread = t('capacity:spread', {
     now: value(t, f, fit.latest), growth: perDay(t, f, fit.slope), se: value(t, f, fit.residualSe), samples: fit.n, span: days(t, fit.spanDays),
