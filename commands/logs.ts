@@ -8,6 +8,8 @@ import { logStats } from '../src/diagnose/log-stats.ts';
 import { findService } from '../src/diagnose/services.ts';
 import type { UsageLine } from '../src/core/usage.ts';
 import { msg, type T } from '../src/i18n/index.ts';
+import rotation from './logs/rotation.ts';
+import cleanup from './logs/cleanup.ts';
 
 // What fits in one Slack message comfortably; more is uploaded as a file.
 const INLINE_LINES = 40;
@@ -21,6 +23,8 @@ const services = (config: Config) => Object.keys(config.services).filter((s) => 
 const USAGE: UsageLine[] = [
   '/logs <service> [app|error] [--lines N] [--grep TEXT] [--since 15m]',
   { syntax: '/logs <service> errors', note: 'logs:usage.errors' },
+  { syntax: '/logs rotation', note: 'logs:usage.rotation' },
+  { syntax: '/logs cleanup [service] [--older-than 30d] [--dry-run]', note: 'logs:usage.cleanup' },
 ];
 
 // Checked in run(), not by the schema, so that an unknown name gets the list and how to add one.
@@ -104,6 +108,7 @@ export default defineCommand({
   summary: 'logs:summary',
   usage: USAGE,
   positionals: ['service', 'kind'],
+  subcommands: { rotation, cleanup },
   args,
   async run(ctx): Promise<Report> {
     const { t } = ctx;

@@ -357,6 +357,19 @@ export const configSchema = z.strictObject({
     // The disk a database's files are on, so that its growth is set against the space left there.
     databases: z.record(name, z.strictObject({ host: name, mount: absDir })).default({}),
   }).prefault({}),
+  // /logs rotation and /logs cleanup (manual §1.2 日志轮转, 日志清理): what the manual asks of every log.
+  log_rotation: z.strictObject({
+    // A live log larger than this was not rotated at size (MiB, as logrotate's "size 10M" and Docker's "10m").
+    max_size_mb: z.number().positive().max(100_000).default(10),
+    // Rotated files kept per log.
+    keep: z.number().int().min(1).max(1000).default(5),
+    // Rotated files are to be gzipped (the newest may wait a cycle under delaycompress).
+    compress: z.boolean().default(true),
+    // /logs cleanup deletes rotated files older than this unless told otherwise.
+    cleanup_older_than: durationWithin({ min: 86_400_000, max: 3650 * 86_400_000 }).prefault('30d'),
+    // Where each host's logrotate rules are read from (files, or directories of them).
+    logrotate: z.array(absDir).default(['/etc/logrotate.conf', '/etc/logrotate.d']),
+  }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
     // On by default: a channel typing /health at once during an incident gets one report.

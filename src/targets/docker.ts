@@ -103,6 +103,7 @@ export function toContainerInfo(raw: Docker.ContainerInspectInfo): ContainerInfo
     finishedAt: dockerTime(raw.State.FinishedAt),
     exitCode: ['exited', 'dead', 'restarting'].includes(state) ? raw.State.ExitCode : null,
     command: [raw.Path, ...(raw.Args ?? [])].filter((s) => s !== ''),
+    logConfig: raw.HostConfig?.LogConfig?.Type ? { type: raw.HostConfig.LogConfig.Type, config: { ...(raw.HostConfig.LogConfig.Config ?? {}) } } : undefined,
   };
 }
 

@@ -209,6 +209,8 @@ export interface ContainerInfo {
   exitCode: number | null;
   /** The container's configured command (Path + Args), for diagnostics. */
   command: string[];
+  /** Its log driver and options (HostConfig.LogConfig): how the engine rotates its log. */
+  logConfig?: { type: string; config: Record<string, string> };
 }
 
 /** One container's CPU and memory, as `docker stats --no-stream` computes them. */
