@@ -1,6 +1,6 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
-import { renderBlocks, type Button } from './render.ts';
+import { mrkdwnToText, renderBlocks, type Button } from './render.ts';
 import { ConsoleChannels } from './channels.ts';
 import type { T } from '../i18n/index.ts';
 
@@ -160,7 +160,7 @@ export class ConsoleTransport {
         return;
       }
       case 'conversations.setTopic':
-        if (answer.ok) line(t('console:channel.topic', { name, topic: String(args.topic ?? '') }));
+        if (answer.ok) line(t('console:channel.topic', { name, topic: mrkdwnToText(String(args.topic ?? '')) }));
         return;
       case 'conversations.archive':
         if (answer.ok) line(t('console:channel.archived', { name }));
