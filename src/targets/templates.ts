@@ -9,6 +9,7 @@
 import { UserError } from '../core/errors.ts';
 import { msg } from '../i18n/index.ts';
 import { backupTemplates } from '../backup/templates.ts';
+import { securityTemplates } from '../security/templates.ts';
 
 /** Pseudo file systems say nothing about disk space (the manual's df -h lists real disks). */
 const SKIP_FS = ['tmpfs', 'devtmpfs', 'squashfs', 'efivarfs'].flatMap((t) => ['-x', t]);
@@ -142,6 +143,7 @@ export const templates = {
   /** "SIZE MTIME": bytes and seconds since the epoch, following symlinks. */
   stat: (path: string) => ['stat', '-L', '-c', '%s %Y', '--', file(path)],
   ...backupTemplates,
+  ...securityTemplates,
 } satisfies Record<string, (...args: never[]) => string[]>;
 
 export type Templates = typeof templates;
