@@ -209,9 +209,14 @@ export function securityReport(t: T, config: Config, run: SecurityRun, took: num
   if (!au.ok) down('logs', t('security:label.audit'), au);
   else {
     const w = au.facts;
-    const who = (rows: Array<{ actor: string; command: string }>) => {
+    // A refusal of a subcommand is audited under its parent (/cache): its first word says which one.
+    const what = (r: { command: string; args: string }) => {
+      const sub = /^[a-z][a-z-]*(?=\s|$)/.exec(r.args)?.[0];
+      return sub && !r.command.includes(' ') ? `/${r.command} ${sub}` : `/${r.command}`;
+    };
+    const who = (rows: Array<{ actor: string; command: string; args: string }>) => {
       const n = new Map<string, number>();
-      for (const r of rows) n.set(`<@${r.actor}> /${r.command}`, (n.get(`<@${r.actor}> /${r.command}`) ?? 0) + 1);
+      for (const r of rows) n.set(`<@${r.actor}> ${what(r)}`, (n.get(`<@${r.actor}> ${what(r)}`) ?? 0) + 1);
       return [...n].map(([k, c]) => `${k} ×${c}`).slice(0, 10);
     };
     if (w.breakGlass.total) add('logs', 'warn', 'security:audit.break_glass', { n: w.breakGlass.total, window, uses: w.breakGlass.rows.slice(0, 5).map((r) => `${t.time(r.at)} <@${r.actor}> /${r.command} (${String((r.detail as { reason?: string }).reason ?? '')})`) });
