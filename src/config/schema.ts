@@ -6,6 +6,7 @@ import { isTimeZone } from '../i18n/format.ts';
 import { LOCALES, type Locale } from '../i18n/index.ts';
 import { cronProblem } from '../schedule/timing.ts';
 import { globProblem } from '../cache/glob.ts';
+import { workingHoursProblem } from '../security/hours.ts';
 
 /** Every object is strict: a misspelt key is an error, not a silently ignored setting. */
 /** Slack IDs: users (U…/W…), user groups (S…), channels (C…/G…/D…). */
@@ -369,6 +370,28 @@ export const configSchema = z.strictObject({
     cleanup_older_than: durationWithin({ min: 86_400_000, max: 3650 * 86_400_000 }).prefault('30d'),
     // Where each host's logrotate rules are read from (files, or directories of them).
     logrotate: z.array(absDir).default(['/etc/logrotate.conf', '/etc/logrotate.d']),
+  }).prefault({}),
+  // /security check (manual §5.1 定期检查项, §5.3 访问控制; docs/config.md, "security").
+  security: z.strictObject({
+    // Each part (one host's accounts, its auth log, one database, one certificate…) gets this
+    // long; one that does not answer is reported as such and holds up nothing else.
+    timeout: timeout.prefault('15s'),
+    // How far back 操作日志 reads opsbot's own audit.
+    audit_window: durationWithin({ min: 60_000, max: 366 * 86_400_000 }).prefault('7d'),
+    // Destructive actions started outside these hours (in `timezone`) are listed.
+    working_hours: z.string().refine((s) => workingHoursProblem(s) === undefined, { error: (i) => workingHoursProblem(String(i.input)) ?? 'Invalid' }).default('09:00-19:00 Mon-Fri'),
+    // 异常登录: the SSH log read on each host (the journal of ssh/sshd when it cannot be read), and how many of its last lines.
+    auth_log: z.string().min(1).default('/var/log/auth.log'),
+    auth_log_lines: z.number().int().positive().max(10_000_000).default(200_000),
+    // Failed SSH logins from one address at or above these counts.
+    failed_logins: level(10, 100),
+    // §5.3: the app's ports, and the networks that may reach them (the manual's iptables -s 192.168.1.0/24).
+    app_ports: z.array(z.number().int().min(1).max(65535)).default([5000]),
+    allowed_networks: z.array(z.string().regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'Expected an address or CIDR, e.g. 192.168.1.0/24')).default([]),
+    // Certificates to check (Nginx's HTTPS): days left at or below warn/crit.
+    tls: z.array(z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(443), servername: z.string().optional() })).default([]),
+    tls_days: z.strictObject({ warn: z.number().int().nonnegative().default(30), crit: z.number().int().nonnegative().default(7) })
+      .refine((t) => t.crit <= t.warn, { message: 'crit must be <= warn (fewer days left is worse)' }).default({ warn: 30, crit: 7 }),
   }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({

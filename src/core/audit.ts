@@ -78,6 +78,16 @@ function insertSql(rows: number): string {
   return `insert into audit_events (actor, channel, command, args, outcome, ref, detail) values ${values.join(', ')}`;
 }
 
+/** What /security check reads of the audit over a window (manual §5.1 检查操作日志). */
+export interface AuditWindow {
+  /** Requests made with --break-glass, newest first (at most `limit`); `total` counts them all. */
+  breakGlass: { rows: AuditRow[]; total: number };
+  /** Refused invocations (no role, wrong channel), newest first. */
+  denied: { rows: AuditRow[]; total: number };
+  /** Approved destructive actions that started, with who asked for them. */
+  destructive: Array<{ at: Date; command: string; id: string; requester: string; breakGlass: boolean }>;
+}
+
 /**
  * Append-only log of what was asked and what happened. `record` writes at once (write-ahead: the
  * caller learns whether the row exists); `enqueue` batches rows of read-only commands into one
@@ -178,6 +188,29 @@ export class AuditLog {
       this.schedule();
     })();
     return this.writing;
+  }
+
+  async window(since: Date, limit = 50): Promise<AuditWindow> {
+    const rows = (outcome: string) => this.db.query<AuditRow & { total: string }>(
+      'select *, count(*) over ()::text as total from audit_events where at >= $1 and outcome = $2 order by id desc limit $3', [since, outcome, limit],
+    );
+    // A destructive action's "started" row is written by the runner; who asked is on the row that
+    // created the request (same command, the request id as args), at most the approval TTL before.
+    const destructive = this.db.query<{ at: Date; command: string; id: string; requester: string; kind: string }>(
+      `select s.at, s.command, s.args as id, r.actor as requester, r.outcome as kind
+         from audit_events s
+         join audit_events r on r.args = s.args and r.command = s.command
+          and r.outcome in ('approval.requested', 'approval.break_glass') and r.at >= $1::timestamptz - interval '8 days'
+        where s.outcome = 'approval.started' and s.at >= $1
+        order by s.id desc limit 2000`, [since],
+    );
+    const [bg, denied, started] = await Promise.all([rows('approval.break_glass'), rows('denied'), destructive]);
+    const count = (r: Array<{ total: string }>) => Number(r[0]?.total ?? 0);
+    return {
+      breakGlass: { rows: bg, total: count(bg) },
+      denied: { rows: denied, total: count(denied) },
+      destructive: started.map((r) => ({ at: r.at, command: r.command, id: r.id, requester: r.requester, breakGlass: r.kind === 'approval.break_glass' })),
+    };
   }
 
   async recent(opts: { limit?: number; actor?: string } = {}): Promise<AuditRow[]> {

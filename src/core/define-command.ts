@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.ts';
 import type { Targets } from '../targets/types.ts';
 import type { Logger } from './log.ts';
 import type { ApprovalRequest } from '../approvals/store.ts';
-import type { AuditRow } from './audit.ts';
+import type { AuditRow, AuditWindow } from './audit.ts';
 import type { Plan } from '../approvals/plan.ts';
 import type { Report } from './report.ts';
 import type { Msg, T } from '../i18n/index.ts';
@@ -31,6 +31,8 @@ export interface CommandContext<A> {
   actionableApprovals(): Promise<ApprovalRequest[]>;
   /** Recent audit events, newest first. */
   recentAudit(opts: { limit?: number; actor?: string }): Promise<AuditRow[]>;
+  /** Break-glass uses, refusals and destructive actions since `since` (/security check). */
+  auditWindow(since: Date): Promise<AuditWindow>;
 }
 
 /** What an approved plan runs with: the same executors, plus a way to report progress on the card. */

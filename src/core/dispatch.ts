@@ -286,6 +286,7 @@ export class Dispatcher {
       roles: () => this.deps.rbac.rolesOf(inv.user),
       actionableApprovals: async () => (this.deps.approvals ? this.deps.approvals.actionableFor(inv.user) : []),
       recentAudit: (opts) => this.deps.audit.recent(opts),
+      auditWindow: (since) => this.deps.audit.window(since),
     };
     if (cmd.destructive) return this.destructive(cmd, ctx, inv, parsed.echo);
     if (cmd.job) return this.job(cmd, ctx, inv, parsed.echo);

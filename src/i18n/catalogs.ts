@@ -23,6 +23,7 @@ import enMaintenance from './en/maintenance.json' with { type: 'json' };
 import enPerf from './en/perf.json' with { type: 'json' };
 import enRestart from './en/restart.json' with { type: 'json' };
 import enSchedule from './en/schedule.json' with { type: 'json' };
+import enSecurity from './en/security.json' with { type: 'json' };
 import enSlack from './en/slack.json' with { type: 'json' };
 import enTargets from './en/targets.json' with { type: 'json' };
 import zhAlerts from './zh-CN/alerts.json' with { type: 'json' };
@@ -48,6 +49,7 @@ import zhMaintenance from './zh-CN/maintenance.json' with { type: 'json' };
 import zhPerf from './zh-CN/perf.json' with { type: 'json' };
 import zhRestart from './zh-CN/restart.json' with { type: 'json' };
 import zhSchedule from './zh-CN/schedule.json' with { type: 'json' };
+import zhSecurity from './zh-CN/security.json' with { type: 'json' };
 import zhSlack from './zh-CN/slack.json' with { type: 'json' };
 import zhTargets from './zh-CN/targets.json' with { type: 'json' };
 
@@ -57,11 +59,11 @@ export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
     alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, capacity: enCapacity, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore, db: enDb,
     diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, maintenance: enMaintenance, ops: enOps, perf: enPerf, restart: enRestart,
-    schedule: enSchedule, slack: enSlack, targets: enTargets,
+    schedule: enSchedule, security: enSecurity, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
     alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, capacity: zhCapacity, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
     diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, maintenance: zhMaintenance, ops: zhOps, perf: zhPerf, restart: zhRestart,
-    schedule: zhSchedule, slack: zhSlack, targets: zhTargets,
+    schedule: zhSchedule, security: zhSecurity, slack: zhSlack, targets: zhTargets,
   },
 };

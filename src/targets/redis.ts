@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { UnavailableError, UserError, errorMessage } from '../core/errors.ts';
 import { msg } from '../i18n/index.ts';
 import { RedisTargetSession } from './redis-session.ts';
-import type { RedisExecutor, RedisHealth, RedisInspection, RedisSession } from './types.ts';
+import type { RedisExecutor, RedisHealth, RedisInspection, RedisSecurity, RedisSession } from './types.ts';
 
 export function describeRedisUrl(url: string): string {
   const u = new URL(url);
@@ -138,6 +138,45 @@ export class RedisTarget implements RedisExecutor {
       return { info: parseInfo(infoText), config: configError ? null : config, configError };
     } catch (err) {
       if (!isReplyError(err)) client.disconnect();
+      throw this.unreachable(err);
+    }
+  }
+
+  async security(): Promise<RedisSecurity> {
+    const client = await this.connection().catch((err: unknown) => {
+      throw this.unreachable(err);
+    });
+    const get = async (name: string): Promise<string> => {
+      const reply = (await client.config('GET', name)) as unknown;
+      const flat = Array.isArray(reply) ? reply : Object.entries(reply as Record<string, unknown>).flat();
+      return flat.length >= 2 ? String(flat[1]) : '';
+    };
+    try {
+      const [pass, bind, protectedMode, acl] = await Promise.allSettled([
+        get('requirepass'), get('bind'), get('protected-mode'),
+        client.call('ACL', 'LIST') as Promise<unknown>,
+      ]);
+      for (const r of [pass, bind, protectedMode, acl]) if (r.status === 'rejected' && !isReplyError(r.reason)) throw r.reason;
+      const configError = [pass, bind, protectedMode].find((r) => r.status === 'rejected');
+      // Each ACL rule line is "user NAME on|off [nopass] [#<sha256>…] …": only the name and the
+      // two flags are kept, so a password hash never leaves this function.
+      const aclUsers = acl.status === 'fulfilled' && Array.isArray(acl.value)
+        ? acl.value.map((line) => {
+          const words = String(line).split(' ');
+          return { name: words[1] ?? '?', on: words.includes('on'), nopass: words.includes('nopass') };
+        })
+        : null;
+      return {
+        requirepass: pass.status === 'fulfilled' ? pass.value !== '' : null,
+        bind: bind.status === 'fulfilled' ? bind.value : null,
+        protectedMode: protectedMode.status === 'fulfilled' ? protectedMode.value : null,
+        configError: configError?.status === 'rejected' ? errorMessage(configError.reason) : undefined,
+        aclUsers,
+        aclError: acl.status === 'rejected' ? errorMessage(acl.reason) : undefined,
+        authenticated: !!new URL(this.url).password,
+      };
+    } catch (err) {
+      client.disconnect();
       throw this.unreachable(err);
     }
   }

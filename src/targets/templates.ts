@@ -10,6 +10,7 @@ import { UserError } from '../core/errors.ts';
 import { msg } from '../i18n/index.ts';
 import { backupTemplates } from '../backup/templates.ts';
 import { logTemplates } from '../logs/templates.ts';
+import { securityTemplates } from '../security/templates.ts';
 
 /** Pseudo file systems say nothing about disk space (the manual's df -h lists real disks). */
 const SKIP_FS = ['tmpfs', 'devtmpfs', 'squashfs', 'efivarfs'].flatMap((t) => ['-x', t]);
@@ -144,6 +145,7 @@ export const templates = {
   stat: (path: string) => ['stat', '-L', '-c', '%s %Y', '--', file(path)],
   ...backupTemplates,
   ...logTemplates,
+  ...securityTemplates,
 } satisfies Record<string, (...args: never[]) => string[]>;
 
 export type Templates = typeof templates;

@@ -118,6 +118,24 @@ export interface RedisSession {
   close(): Promise<void>;
 }
 
+/**
+ * What /security check reads of a Redis server: whether a password is required and how it is
+ * exposed. Never a password or its hash: only whether one is set.
+ */
+export interface RedisSecurity {
+  /** Whether requirepass is set; null when CONFIG GET was refused (configError says why). */
+  requirepass: boolean | null;
+  /** CONFIG GET bind and protected-mode; null when refused. */
+  bind: string | null;
+  protectedMode: string | null;
+  configError?: string;
+  /** ACL LIST, reduced to each user's name, whether it is enabled and whether it needs no password; null when refused or before Redis 6. */
+  aclUsers: Array<{ name: string; on: boolean; nopass: boolean }> | null;
+  aclError?: string;
+  /** Whether opsbot's own URL carries a password (then the server asked for one). */
+  authenticated: boolean;
+}
+
 export interface RedisExecutor {
   readonly name: string;
   readonly where: string;
@@ -125,6 +143,8 @@ export interface RedisExecutor {
   readonly db: number;
   health(): Promise<RedisHealth>;
   inspect(): Promise<RedisInspection>;
+  /** Password and exposure settings (see RedisSecurity); a refused command is a field, not an exception. */
+  security(): Promise<RedisSecurity>;
   /** Opens a session on database `db`; a database that does not exist is a UserError. */
   session(db: number): Promise<RedisSession>;
   close(): Promise<void>;
