@@ -4,7 +4,7 @@ import type { CommandContext, ExecContext } from '../core/define-command.ts';
 import { UserError, errorMessage } from '../core/errors.ts';
 import type { Report } from '../core/report.ts';
 import { msg } from '../i18n/index.ts';
-import type { RedisExecutor, RedisKeyInfo, RedisSession } from '../targets/types.ts';
+import type { RedisExecutor, RedisKeyInfo, RedisScanPage, RedisSession } from '../targets/types.ts';
 import { censusHow, estimate } from './census.ts';
 import { anyGlob } from './glob.ts';
 import { countKeys } from './keys.ts';
@@ -36,37 +36,74 @@ export interface ClearProgress {
 }
 
 /**
- * SCAN MATCH with pipelined UNLINK, one batch per round trip: the UNLINKs of this batch and the
- * SCAN for the next travel together. UNLINK frees big values in a background thread, so no single
- * command holds Redis; the pause between batches leaves it free for other clients. Stops between
- * batches when `signal` aborts; the totals are then exactly what was deleted.
+ * SCAN MATCH with pipelined UNLINK. Redis runs one command at a time, so the clear keeps it
+ * supplied without waiting on itself: as soon as a page arrives the SCAN for the next goes out,
+ * and Redis walks it while this side sorts the page's keys and sends their UNLINKs (a few dozen
+ * keys per command, see RedisSession.unlink), which queue behind that SCAN on the same
+ * connection. Round trips and this process's own work then overlap Redis's instead of adding to
+ * it. Every command stays short (one SCAN page, one UNLINK chunk), and Redis serves other clients
+ * between them, which is what bounds their latency; UNLINK frees big values in a background
+ * thread. With a pause configured, the next SCAN waits that long after each batch instead, to
+ * leave a busy Redis more room. Stops between batches when `signal` aborts: no UNLINK is sent
+ * after that, the ones already sent are waited for, and the totals are exactly what was deleted.
  */
 export async function runClear(session: RedisSession, o: ClearOptions): Promise<ClearProgress & { stopped: boolean }> {
   const started = performance.now();
   const p: ClearProgress = { deleted: 0, skipped: 0, batches: 0, ms: 0 };
   const skipped = new Set<string>();
-  let page = await session.scan('0', o.batch, o.pattern);
-  for (;;) {
-    const doomed: Buffer[] = [];
-    for (const key of page.keys) {
-      // A protected key may come back twice if Redis resizes its table meanwhile; count it once.
-      if (o.isProtected?.(key)) skipped.add(key.toString('latin1'));
-      else doomed.push(key);
+  // UNLINKs sent and not answered yet: at most a batch or two, since each SCAN reply comes after them.
+  const unlinking = new Set<Promise<void>>();
+  let failed: { err: unknown } | undefined;
+  const stopped = () => !!o.signal?.aborted || !!failed;
+  const scan = (cursor: string) => {
+    const next = session.scan(cursor, o.batch, o.pattern);
+    // A page asked for ahead and then not wanted (Stop, a failure) must not surface as unhandled.
+    next.catch(() => undefined);
+    return next;
+  };
+  let next: Promise<RedisScanPage> | undefined = scan('0');
+  try {
+    while (next) {
+      const page = await next;
+      next = undefined;
+      const more = page.cursor !== '0';
+      if (more && o.pauseMs <= 0 && !stopped()) next = scan(page.cursor);
+      const doomed: Buffer[] = [];
+      for (const key of page.keys) {
+        // A protected key may come back twice if Redis resizes its table meanwhile; count it once.
+        if (o.isProtected?.(key)) skipped.add(key.toString('latin1'));
+        else doomed.push(key);
+      }
+      if (stopped()) break;
+      if (doomed.length) {
+        const sent = session.unlink(doomed).then(
+          (res) => void (p.deleted += res.unlinked),
+          (err: unknown) => void (failed ??= { err }),
+        );
+        unlinking.add(sent);
+        void sent.finally(() => unlinking.delete(sent));
+      }
+      p.skipped = skipped.size;
+      p.batches++;
+      p.ms = performance.now() - started;
+      o.onBatch?.({ ...p });
+      if (more && !next) {
+        // The batch's UNLINKs run in Redis during the pause; the next SCAN queues behind them.
+        await sleep(o.pauseMs, undefined, { signal: o.signal }).catch(() => undefined);
+        if (!stopped()) next = scan(page.cursor);
+      }
     }
-    const last = page.cursor === '0';
-    if (o.signal?.aborted) break;
-    const res = await session.unlink(doomed, last ? undefined : { cursor: page.cursor, count: o.batch, match: o.pattern });
-    p.deleted += res.unlinked;
-    p.skipped = skipped.size;
-    p.batches++;
-    p.ms = performance.now() - started;
-    o.onBatch?.({ ...p });
-    if (!res.page) break;
-    page = res.page;
-    if (o.pauseMs > 0) await sleep(o.pauseMs, undefined, { signal: o.signal }).catch(() => undefined);
+  } catch (err) {
+    failed ??= { err };
   }
+  await Promise.all(unlinking);
   p.skipped = skipped.size;
   p.ms = performance.now() - started;
+  if (failed) {
+    // The UNLINKs answered since the last batch count too: the caller reports what is gone for good.
+    o.onBatch?.({ ...p });
+    throw failed.err;
+  }
   return { ...p, stopped: !!o.signal?.aborted };
 }
 
