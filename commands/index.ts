@@ -6,6 +6,7 @@ import backup from './backup.ts';
 import db from './db.ts';
 import cache from './cache.ts';
 import capacity from './capacity.ts';
+import checklist from './checklist.ts';
 import diagnose from './diagnose.ts';
 import health from './health.ts';
 import incident from './incident/index.ts';
@@ -20,4 +21,4 @@ import schedule from './schedule.ts';
 import silences from './silences.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, security, incident, alerts, silences, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, security, checklist, incident, alerts, silences, approvals, audit, schedule, ops];

@@ -15,6 +15,9 @@ import { Rbac } from './core/rbac.ts';
 import { Readers } from './i18n/readers.ts';
 import { registerApprovalHandlers } from './slack/approval-actions.ts';
 import { registerCommandActions } from './slack/command-actions.ts';
+import { createChecklists } from './checklists/index.ts';
+import { registerChecklistActions } from './slack/checklist-actions.ts';
+import { channelPoster } from './schedule/post.ts';
 import { boltLogger } from './slack/bolt-logger.ts';
 import { SlackCards } from './slack/cards.ts';
 import { ChannelReplies } from './slack/channel-replies.ts';
@@ -151,6 +154,8 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     const schedules = createSchedules({ store, config, dispatcher, rbac, readers, client: app.client, log });
     registerApprovalHandlers(app, approvals, log);
     registerCommandActions(app, dispatcher, log);
+    const checklists = createChecklists({ store, config, dispatcher, readers, log, post: channelPoster(app.client), scheduler: schedules.scheduler });
+    registerChecklistActions(app, checklists, dispatcher, log);
     createBackups({ store, config, targets, scheduler: schedules.scheduler, log });
     const capacity = createCapacity({ store, config, log });
     const incidents = createIncidents({

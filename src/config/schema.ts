@@ -393,6 +393,13 @@ export const configSchema = z.strictObject({
     tls_days: z.strictObject({ warn: z.number().int().nonnegative().default(30), crit: z.number().int().nonnegative().default(7) })
       .refine((t) => t.crit <= t.warn, { message: 'crit must be <= warn (fewer days left is worse)' }).default({ warn: 30, crit: 7 }),
   }).prefault({}),
+  // The manual's checklists (appendix A; docs/config.md, "checklists").
+  checklists: z.strictObject({
+    // Items still open at this time (HH:MM in `timezone`) of the checklist's day are reminded once.
+    remind_at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'Use HH:MM, e.g. 18:00').default('18:00'),
+    // How often due reminders are looked for.
+    check_every: durationWithin({ min: 1000, max: 60 * 60_000 }).prefault('1m'),
+  }).prefault({}),
   // Storms in one channel: shared replies, per-channel pacing, the bounded work queue, audit batching.
   storm: z.strictObject({
     // On by default: a channel typing /health at once during an incident gets one report.

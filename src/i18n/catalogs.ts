@@ -9,6 +9,7 @@ import enCapacity from './en/capacity.json' with { type: 'json' };
 import enFiles from './en/files.json' with { type: 'json' };
 import enRestore from './en/restore.json' with { type: 'json' };
 import enChecks from './en/checks.json' with { type: 'json' };
+import enChecklists from './en/checklists.json' with { type: 'json' };
 import enCommon from './en/common.json' with { type: 'json' };
 import enConsole from './en/console.json' with { type: 'json' };
 import enCore from './en/core.json' with { type: 'json' };
@@ -35,6 +36,7 @@ import zhCapacity from './zh-CN/capacity.json' with { type: 'json' };
 import zhFiles from './zh-CN/files.json' with { type: 'json' };
 import zhRestore from './zh-CN/restore.json' with { type: 'json' };
 import zhChecks from './zh-CN/checks.json' with { type: 'json' };
+import zhChecklists from './zh-CN/checklists.json' with { type: 'json' };
 import zhCommon from './zh-CN/common.json' with { type: 'json' };
 import zhConsole from './zh-CN/console.json' with { type: 'json' };
 import zhCore from './zh-CN/core.json' with { type: 'json' };
@@ -57,12 +59,12 @@ export type Catalog = Record<string, unknown>;
 
 export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
-    alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, capacity: enCapacity, files: enFiles, restore: enRestore, checks: enChecks, common: enCommon, console: enConsole, core: enCore, db: enDb,
+    alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, capacity: enCapacity, files: enFiles, restore: enRestore, checks: enChecks, checklists: enChecklists, common: enCommon, console: enConsole, core: enCore, db: enDb,
     diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, maintenance: enMaintenance, ops: enOps, perf: enPerf, restart: enRestart,
     schedule: enSchedule, security: enSecurity, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
-    alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, capacity: zhCapacity, files: zhFiles, restore: zhRestore, checks: zhChecks, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
+    alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, capacity: zhCapacity, files: zhFiles, restore: zhRestore, checks: zhChecks, checklists: zhChecklists, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
     diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, maintenance: zhMaintenance, ops: zhOps, perf: zhPerf, restart: zhRestart,
     schedule: zhSchedule, security: zhSecurity, slack: zhSlack, targets: zhTargets,
   },

@@ -51,8 +51,9 @@ describe('/schedule', () => {
     const { reply } = await t.run('/schedule', 'list', { user: OPER });
     assert.equal(reply.args.response_type, 'ephemeral');
     const text = messageText(reply);
-    // The four from config, and the bot's own incident reminders and archiving.
-    assert.match(text, /5 schedules; times in Asia\/Shanghai/);
+    // The four from config, and the bot's own: checklist reminders, incident reminders and archiving.
+    assert.match(text, /6 schedules; times in Asia\/Shanghai/);
+    assert.match(text, /checklist-reminders\*?\nRuns \/checklist reminders\n/);
     assert.match(text, /incidents\*?\nRuns \/incident reminders, archiving\nNext: \d{4}-\d\d-\d\d \d\d:\d\d:00 UTC\+08:00/);
     assert.match(text, /containers\*?\n.*Runs \/health containers in <#C0OPS>/);
     assert.match(text, /Next: \d{4}-01-01 00:00:00 UTC\+08:00/);
