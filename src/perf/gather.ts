@@ -3,8 +3,9 @@
  * Redis at once, each bounded by its own timeout, so that one that does not answer is reported as
  * such and never holds up the others. Only figures here; src/perf/report.ts puts them in words.
  */
+import { source, type Outcome } from '../core/source.ts';
 import type { Config } from '../config/schema.ts';
-import { TimeoutError, withTimeout } from '../core/timeout.ts';
+import { TimeoutError } from '../core/timeout.ts';
 import { readActivity, type ActivityRead } from '../db/activity.ts';
 import { readSlow, type SlowRead } from '../db/slow.ts';
 import { FACTS_MARK } from '../targets/templates.ts';
@@ -45,13 +46,7 @@ export interface PgPerf {
   blocksRead: number;
 }
 
-interface Common {
-  name: string;
-  where: string;
-  /** How long it took to answer, or to fail. */
-  ms: number;
-}
-export type Outcome<F> = Common & ({ ok: true; facts: F } | { ok: false; error: unknown; timeoutMs: number });
+export type { Outcome };
 
 export interface PerfRun {
   at: number;
@@ -61,16 +56,6 @@ export interface PerfRun {
   redis: Array<Outcome<RedisHealth>>;
 }
 
-/** One source, its failure kept as data: a report with a ❌ line, never an exception. */
-async function source<F>(name: string, where: string, timeoutMs: number, read: () => Promise<F>): Promise<Outcome<F>> {
-  const t0 = performance.now();
-  try {
-    const facts = await withTimeout(read(), timeoutMs);
-    return { name, where, ms: Math.round(performance.now() - t0), ok: true, facts };
-  } catch (error) {
-    return { name, where, ms: Math.round(performance.now() - t0), ok: false, error, timeoutMs };
-  }
-}
 
 /** The perfFacts template's output, split back into its parts (marked like hostFacts'). */
 function splitParts(text: string): Record<string, string> {

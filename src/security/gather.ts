@@ -4,21 +4,16 @@
  * that does not answer is reported as such and never holds up the others. Only facts here;
  * src/security/report.ts grades them.
  */
+import { source, type Outcome } from '../core/source.ts';
 import { connect as tlsConnect } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 import type { AuditWindow } from '../core/audit.ts';
 import { errorMessage } from '../core/errors.ts';
-import { withTimeout } from '../core/timeout.ts';
 import { outputOf } from '../targets/host-parse.ts';
 import type { HostExecutor, PostgresExecutor, RedisSecurity, Targets } from '../targets/types.ts';
 import { parseAccounts, parseAuth, parseFirewall, parseUpdates, type Accounts, type AuthFacts, type Firewall, type Readable, type Updates } from './parse.ts';
 
-interface Common {
-  name: string;
-  where: string;
-  ms: number;
-}
-export type Outcome<F> = Common & ({ ok: true; facts: F } | { ok: false; error: unknown; timeoutMs: number });
+export type { Outcome };
 
 export interface PgSecurity {
   me: string;
@@ -59,15 +54,6 @@ export interface SecurityRun {
   since: Date;
 }
 
-async function source<F>(name: string, where: string, timeoutMs: number, read: () => Promise<F>): Promise<Outcome<F>> {
-  const t0 = performance.now();
-  try {
-    const facts = await withTimeout(read(), timeoutMs);
-    return { name, where, ms: Math.round(performance.now() - t0), ok: true, facts };
-  } catch (error) {
-    return { name, where, ms: Math.round(performance.now() - t0), ok: false, error, timeoutMs };
-  }
-}
 
 /** A permission refusal is a finding ("not checked"); anything else is the source failing. */
 async function readable<R>(read: () => Promise<R>): Promise<({ readable: true } & R) | { readable: false; why: string }> {
