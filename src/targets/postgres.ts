@@ -19,8 +19,10 @@ export class PostgresTarget implements PostgresExecutor {
     this.pool = new pg.Pool({
       connectionString: url,
       max: 3,
-      // A server that accepts TCP but never answers must not hold a client forever.
-      connectionTimeoutMillis: timeoutMs,
+      // A server that accepts TCP but never answers must not hold a client forever. A moment
+      // later than the caller's own timeout, which names the limit ("timeout after 1 s"), so
+      // that on a busy machine the driver's vaguer message does not win the race.
+      connectionTimeoutMillis: timeoutMs + 250,
       query_timeout: timeoutMs,
       statement_timeout: timeoutMs,
       idleTimeoutMillis: 30_000,

@@ -23,9 +23,9 @@ before(async () => {
     channels: { approvals: CARDS },
     roles: { operator: [OPER], approver: [M1, M2] },
     permissions: { restart: ['operator'] },
-    // A short lease with a fast sweep: every restart below outlives several leases, so each
-    // one also shows that a live runner keeps renewing its lease.
-    approvals: { rules: { restart: { approvers: ['approver'], count: 2 } }, lease: '800ms', sweep_interval: '200ms', break_glass: { enabled: true, roles: ['operator'] } },
+    // A short lease with a fast sweep: a restart below may outlive a lease, so it also shows
+    // that a live runner keeps renewing it (2 s, so that a busy machine's pauses do not end it).
+    approvals: { rules: { restart: { approvers: ['approver'], count: 2 } }, lease: '2s', sweep_interval: '200ms', break_glass: { enabled: true, roles: ['operator'] } },
   });
 });
 after(async () => {
