@@ -21,7 +21,9 @@ test('a checklist schedule every 3 s on two replicas posts once per fire, and ea
   fake = await startFakeSlack({ token: TOKEN });
   const db = await (await sharedPostgres()).createDatabase();
   // Every checklist of the run is posted before remind_at, and reminded once it has passed.
-  const remindAt = Date.now() + scaled(25_000);
+  // remind_at is set to the second, so the instant is rounded down to one: a checklist posted in
+  // the same second after it waits for no reminder.
+  const remindAt = Math.floor((Date.now() + scaled(25_000)) / 1000) * 1000;
   const config = {
     targets: { local: true },
     schedules: { monthly: { cron: '*/3 * * * * *', command: '/checklist monthly', channel: 'C0CHK' } },
