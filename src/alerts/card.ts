@@ -1,4 +1,6 @@
 import type { Config } from '../config/schema.ts';
+import { quoteWord } from '../core/args.ts';
+import { commandButton } from '../core/command-action.ts';
 import { userMention } from '../core/mention.ts';
 import type { Action, Report, Section, Status } from '../core/report.ts';
 import type { T } from '../i18n/index.ts';
@@ -58,6 +60,11 @@ export function alertCard(row: AlertGroupRow, config: Config, t: T): Report {
   if (!resolved) {
     for (const d of SILENCE_CHOICES) actions.push({ id: `alert.silence.${d}`, label: t(`alerts:button.silence_${d}`), value: `${row.id} --for ${d}` });
     if (!row.acked_by) actions.push({ id: 'alert.ack', label: t('alerts:button.ack'), value: row.id, style: 'primary' });
+    // An alert that turns out to be an outage becomes an incident in one click: the line runs as
+    // the clicker through the dispatcher, so their role for /incident applies; the title names
+    // the alert (and its service) so the incident channel says where it came from.
+    const title = service ? `${name} (${service})` : name;
+    actions.push(commandButton(t('alerts:button.declare'), `/incident declare ${quoteWord(title)}`, 'danger'));
   }
   const link = p.alerts.map((a) => expressionLink(a.generatorURL, config.alerts.prometheus?.url)).find(Boolean);
   if (link) actions.push({ id: 'alert.link', label: t('alerts:button.prometheus'), value: row.id, url: link });

@@ -29,6 +29,9 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
+/** A word as tokenize() reads it back: quoted when it holds spaces, quotes or backslashes. */
+export const quoteWord = (s: string) => (/^[^\s"'\\\u2018\u2019\u201C\u201D]+$/.test(s) ? s : `"${s.replace(/(["\\\u201C\u201D])/g, '\\$1')}"`);
+
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 

@@ -20,12 +20,11 @@ import type { T } from '../i18n/index.ts';
 import { limit } from '../targets/errors.ts';
 import type { PostgresExecutor, Targets } from '../targets/types.ts';
 import { commandButton } from '../core/command-action.ts';
+import { quoteWord } from '../core/args.ts';
 
 /** Tables offered a button each: a handful, worst first, keeps the message readable. */
 const MAX_TABLES = 3;
 
-/** A word as the command parser reads it back: quoted when it holds spaces or quotes. */
-const word = (s: string) => (/^[^\s"']+$/.test(s) ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`);
 
 function failed(t: T, err: unknown): string {
   if (err instanceof TimeoutError) return t('checks:timeout', limit(err.ms));
@@ -72,10 +71,10 @@ export async function weeklyReport(t: T, config: Config, targets: Targets, targe
     });
     for (const b of bad.slice(0, MAX_TABLES)) {
       const table = shownName(b.r);
-      actions.push(commandButton(t('maintenance:weekly.vacuum', { table }), `/db vacuum ${word(table)}${flag}`, 'primary'));
-      actions.push(commandButton(t('maintenance:weekly.analyze', { table }), `/db analyze ${word(table)}${flag}`));
+      actions.push(commandButton(t('maintenance:weekly.vacuum', { table }), `/db vacuum ${quoteWord(table)}${flag}`, 'primary'));
+      actions.push(commandButton(t('maintenance:weekly.analyze', { table }), `/db analyze ${quoteWord(table)}${flag}`));
       // An index follows its table's churn; rebuilding is worth an approval only when it is bad.
-      if (b.status === 'crit') actions.push(commandButton(t('maintenance:weekly.reindex', { table }), `/db reindex ${word(table)}${flag}`));
+      if (b.status === 'crit') actions.push(commandButton(t('maintenance:weekly.reindex', { table }), `/db reindex ${quoteWord(table)}${flag}`));
     }
   } else {
     statuses.push('warn');

@@ -1,4 +1,5 @@
 import type { App, BlockButtonAction, BlockUsersSelectAction } from '@slack/bolt';
+import { quoteWord } from '../core/args.ts';
 import type { Dispatcher, Reply } from '../core/dispatch.ts';
 import { errorMessage, newRef } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -9,7 +10,6 @@ import { escapeMrkdwn, renderReport } from './render.ts';
 
 // Slack's names for the pin emoji people react with.
 const PIN_REACTIONS = new Set(['pushpin', 'round_pushpin']);
-const quote = (s: string) => `"${s.replace(/(["\\])/g, '\\$1')}"`;
 
 /** The incident card's pickers, the checklist's buttons, the declare form, and 📌 reactions. */
 export function registerIncidentHandlers(app: App, incidents: Incidents, dispatcher: Dispatcher, log: Logger): void {
@@ -79,7 +79,7 @@ export function registerIncidentHandlers(app: App, incidents: Incidents, dispatc
     const sev = values.sev?.sev?.selected_option?.value;
     const type = values.type?.type?.selected_option?.value;
     const commander = values.commander?.commander?.selected_user;
-    const text = ['declare', quote(title), sev && `--sev ${sev}`, type && `--type ${type}`, commander && `--commander ${commander}`].filter(Boolean).join(' ');
+    const text = ['declare', quoteWord(title), sev && `--sev ${sev}`, type && `--type ${type}`, commander && `--commander ${commander}`].filter(Boolean).join(' ');
     await dispatcher.handle({ command: '/incident', text, user, channel }, async (reply: Reply) => {
       const message = redactDeep(renderReport(reply.report, reply.t));
       if (reply.ephemeral) await client.chat.postEphemeral({ channel, user, ...message });

@@ -104,6 +104,20 @@ describe('alert cards from a real Alertmanager', () => {
     assert.equal(rows[0].actor, OPER);
   });
 
+  test('Declare incident opens an incident named for the alert and its service, declared by the clicker', async () => {
+    const declare = ((card.args.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>)
+      .flatMap((b) => b.elements ?? []).find((e) => e.action_id?.startsWith('command.run'));
+    assert.equal(declare?.value, '/incident declare "HighErrorRate (backend)"');
+    await t.click({ user: OPER, channel: 'C0ONCALL', ts: card.result.ts, actionId: declare!.action_id!, value: declare!.value! });
+    const created = await t.fake.waitFor((c) => c.method === 'conversations.create' && c.status === 200, scaled(20_000));
+    assert.match(String(created.args.name), /higherrorrate-backend/);
+    const rows = await eventually(async () => {
+      const r = await query<{ title: string; declared_by: string }>(t.stateDbUrl, 'select title, declared_by from incidents');
+      return r.length ? r : undefined;
+    });
+    assert.deepEqual(rows, [{ title: 'HighErrorRate (backend)', declared_by: OPER }]);
+  });
+
   test('/alerts lists the firing alerts, grouped', async () => {
     const { reply } = await t.run('/alerts', '', { channel: 'C0OPS' });
     const text = messageText(reply);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseArgs, parseCommandLine, tokenize, type ArgSpec } from '../../src/core/args.ts';
+import { parseArgs, parseCommandLine, quoteWord, tokenize, type ArgSpec } from '../../src/core/args.ts';
 import { UserError } from '../../src/core/errors.ts';
 
 describe('tokenize', () => {
@@ -188,4 +188,12 @@ describe('parseArgs', () => {
   test('an enum value unlike any choice has no suggestion', () => {
     assert.equal(userError('postgresql').hint, undefined);
   });
+});
+
+test('quoteWord gives back the same word through tokenize; curly quotes come back straight, as typed ones do', () => {
+  const cases: [string, string][] = [
+    ['plain', 'plain'], ['two words', 'two words'], ["it's", "it's"], ['say "hi"', 'say "hi"'], ['back\\slash', 'back\\slash'],
+    ['数据库 宕机', '数据库 宕机'], ['\u201Ccurly\u201D x', '"curly" x'], ['a\u2018b\u2019', "a'b'"],
+  ];
+  for (const [word, back] of cases) assert.deepEqual(tokenize(`x ${quoteWord(word)} y`), ['x', back, 'y'], word);
 });
