@@ -64,7 +64,7 @@ export async function rotatePlan(ctx: CommandContext<{ name: string }>, usage: r
       msg('secrets:plan.write', { file: cfg.file, mode: facts.mode, owner: `${facts.uid}:${facts.gid}`, link }),
       ...(deps.length
         ? deps.map((d, i) => msg(containers[i].health ? 'secrets:plan.restart_healthy' : 'secrets:plan.restart_running', {
-          n: i + 1, service: d.service, container: d.container, ms: ctx.config.services[d.service].ready_timeout,
+          service: d.service, container: d.container, ms: ctx.config.services[d.service].ready_timeout,
         }))
         : [msg('secrets:plan.no_services')]),
       msg('secrets:plan.on_failure', { link }),

@@ -8,6 +8,7 @@ import { UserError } from '../core/errors.ts';
 import { didYouMean } from '../core/suggest.ts';
 import type { UsageLine } from '../core/usage.ts';
 import { msg, type Msg } from '../i18n/index.ts';
+import { commandLine } from '../targets/quote.ts';
 import type { HostExecutor, Targets } from '../targets/types.ts';
 
 export type SecretConfig = Config['secrets'][string];
@@ -55,7 +56,7 @@ export function keptCopy(cfg: SecretConfig, at?: Date): string {
 export function generateStep(cfg: SecretConfig): Msg {
   const g = cfg.generate;
   if ('random_bytes' in g) return msg('secrets:plan.generate_random', { bytes: g.random_bytes, encoding: g.encoding });
-  return msg('secrets:plan.generate_command', { command: g.command.join(' '), host: cfg.host, ms: g.timeout });
+  return msg('secrets:plan.generate_command', { command: commandLine(g.command), host: cfg.host, ms: g.timeout });
 }
 
 /** The file's state as the check script prints it ("stat MODE UID GID MTIME SIZE"). */

@@ -214,7 +214,7 @@ describe('/secrets rotate', () => {
     assert.match(text, /make a new value: 32 random bytes, hex \(never shown\)/);
     assert.match(text, /keep the current value encrypted \(gpg, AES256/);
     assert.match(text, /with mode 0640 and owner \d+:\d+, then one rename/);
-    assert.match(text, /1\. restart backend .*healthy[\s\S]*2\. restart worker .*healthy/);
+    assert.match(text, /\d\. restart backend .*healthy[\s\S]*\d\. restart worker .*healthy/);
     assert.match(text, /on any failure: put the old file back/);
     assert.match(text, /2 distinct, role approver or admin/);
 
@@ -260,7 +260,7 @@ describe('/secrets rotate', () => {
     const old = readFileSync(keyFile, 'utf8');
     const ino = statSync(keyFile).ino;
     const { ts, id, text } = await request(t, 'rotate app_key_short');
-    assert.match(text, /make a new value with `sh -c head -c 16/);
+    assert.match(text, /make a new value with `sh -c 'head -c 16 \/dev\/urandom/);
     await approve(t, ts, id, MGR1);
     await approve(t, ts, id, MGR2);
     const beforeRun = { backend: await startedAt('backend'), worker: await startedAt('worker') };
@@ -297,6 +297,37 @@ describe('/secrets list', () => {
     assert.match(line('remote_key'), /❌ \*remote_key\*: down1:\/etc\/remote\/key · down1 could not be reached: /);
     // The failed rotation is not the last rotation of app_key_short.
     assert.match(line('app_key_short'), /never rotated by opsbot/);
+  });
+});
+
+describe('one rotation at a time, and none during a change freeze', () => {
+  test('a second rotation of the same secret does not start while one runs', { timeout: TIMEOUT }, async () => {
+    const copies = () => readdirSync(keepDir).filter((f) => f.startsWith('app_key.')).length;
+    const before = copies();
+    const a = await request(t, 'rotate app_key');
+    const b = await request(t, 'rotate app_key');
+    await approve(t, a.ts, a.id, MGR1);
+    await approve(t, a.ts, a.id, MGR2);
+    await waitForMessage(t.fake, a.ts, /restarting backend \(1\/2\)/, scaled(60_000));
+    await approve(t, b.ts, b.id, MGR1);
+    await approve(t, b.ts, b.id, MGR2);
+    const refused = await waitForMessage(t.fake, b.ts, /✅ Done|❌/, scaled(60_000));
+    assert.match(refused, new RegExp(`❌ Failed: Not started: ${a.id} \\(/secrets rotate app_key, by <@U0OPER>\\) is running on the same target`));
+    assert.match(await waitForMessage(t.fake, a.ts, /✅ Done|❌/, scaled(120_000)), /✅ Done: Secret app_key rotated/);
+    values.add(readFileSync(keyFile, 'utf8'));
+    assert.equal(copies(), before + 1, 'rotated once');
+    await assertNoValueLeaked(t);
+  });
+
+  test('a change freeze refuses it, and nothing is planned or changed', { timeout: TIMEOUT }, async () => {
+    const old = readFileSync(keyFile, 'utf8');
+    const { reply: declared } = await t.run('/incident', 'declare Keys leaked --sev sev1', { user: OPER, channel: 'C0OPS' });
+    assert.match(messageText(declared), /Incident #\d+ declared/);
+    const n = t.fake.calls.length;
+    const { reply } = await t.run('/secrets', 'rotate app_key', { user: OPER, channel: 'C0OPS' });
+    assert.match(messageText(reply), /Change freeze: incident #\d+ \(sev1, Keys leaked\) is open/);
+    assert.equal(t.fake.calls.slice(n).filter((c) => c.method === 'chat.postMessage' && findButton(c, 'approval.approve')).length, 0, 'no approval card');
+    assert.equal(readFileSync(keyFile, 'utf8'), old);
   });
 });
 
