@@ -549,7 +549,8 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
   // A secret lives on a host, and names the services that read it (each with a container to restart).
   for (const [sec, def] of entries(doc.secrets)) {
     if (!isObj(def)) continue;
-    if (typeof def.host === 'string' && !hosts.has(def.host)) issues.push({ path: ['secrets', sec, 'host'], message: `Unknown host "${def.host}" (define it under targets.hosts, or use local)` });
+    if (def.host === 'local' && !hosts.has('local')) issues.push({ path: ['secrets', sec, 'host'], message: 'Host "local" is switched off (targets.local: false); set targets.local: true or name a host under targets.hosts' });
+    else if (typeof def.host === 'string' && !hosts.has(def.host)) issues.push({ path: ['secrets', sec, 'host'], message: `Unknown host "${def.host}" (define it under targets.hosts, or use local)` });
     const svcs = isObj(doc.services) ? doc.services : {};
     list(def.services).forEach((s, i) => {
       if (typeof s !== 'string') return;
