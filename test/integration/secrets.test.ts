@@ -19,7 +19,7 @@ import { sharedDocker, type DockerEngine } from '../harness/docker.ts';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall } from '../harness/fake-slack.ts';
 import { startSshd, type SshHost } from '../harness/sshd.ts';
 import { TOKEN, findButton, messageText, startTestBot, waitForMessage, type TestBot } from '../helpers/bot.ts';
-import { scaled } from '../helpers/wait.ts';
+import { scaled, scaledDuration } from '../helpers/wait.ts';
 
 const OPER = 'U0OPER';
 const MGR1 = 'U0MGR1';
@@ -132,7 +132,7 @@ before(async () => {
   // The backend accepts any value; the worker only a 64-digit hex key, so a bad value fails on the second reader.
   await Promise.all([reader('backend', '.+'), reader('worker', '[0-9a-f]{64}')]);
 
-  const svc = (service: string) => ({ docker: 'local', container: name(service), stop_timeout: '1s', ready_timeout: '12s' });
+  const svc = (service: string) => ({ docker: 'local', container: name(service), stop_timeout: '1s', ready_timeout: scaledDuration(12_000) });
   const logger = createLogger('debug', { write: (s: string) => void logLines.push(s) });
   t = await startTestBot({
     roles: { operator: [OPER], approver: [MGR1, MGR2] },
