@@ -17,8 +17,9 @@ import perf from './perf.ts';
 import restart from './restart.ts';
 import restore from './restore.ts';
 import security from './security.ts';
+import secrets from './secrets.ts';
 import schedule from './schedule.ts';
 import silences from './silences.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, security, checklist, incident, alerts, silences, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, security, secrets, checklist, incident, alerts, silences, approvals, audit, schedule, ops];

@@ -9,7 +9,7 @@ import { InternalError, UserError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { hashPlan, type Plan } from './plan.ts';
 import type { Rbac } from '../core/rbac.ts';
-import { redactText } from '../core/redact.ts';
+import { redactDeep, redactText } from '../core/redact.ts';
 import type { Report } from '../core/report.ts';
 import { channelMention, userMention } from '../core/mention.ts';
 import { msg, type T } from '../i18n/index.ts';
@@ -338,7 +338,8 @@ export class ApprovalEngine {
           const report = await cmd.execute(ctx, req.plan);
           // A run that reached its end reports what it did, even when Stop came too late to matter.
           outcome = report.status === 'crit' ? 'failed' : 'succeeded';
-          result = { summary: report.summary, status: report.status, lines: (report.sections ?? []).flatMap((s) => s.lines) };
+          // Stored as it is posted: through the redaction pass (a secret a run made is masked there too).
+          result = redactDeep({ summary: report.summary, status: report.status, lines: (report.sections ?? []).flatMap((s) => s.lines) });
         }
       }
     } catch (err) {

@@ -124,6 +124,32 @@ const filesBackup = z.strictObject({
   timeout: durationWithin({ min: 1000, max: 24 * 3_600_000 }).prefault('1h'),
 }).refine((f) => !f.encrypt.length || f.passphrase_file, { message: 'encrypt needs passphrase_file (a file on the host holding the passphrase)' });
 
+/**
+ * Manual §5.2 (密钥管理): one secret file on a host, how a new value is made, and the services
+ * that read it. The old value is kept gpg-encrypted (as file backups keep keys) before it is replaced.
+ */
+const secret = z.strictObject({
+  // `local` or a targets.hosts name; the file is read, written and encrypted there.
+  host: name,
+  file: absDir,
+  // Random bytes made by opsbot, or a command (argv, no shell) run on the host whose stdout is the value.
+  generate: z.union([
+    z.strictObject({ random_bytes: z.number().int().min(16).max(4096), encoding: z.enum(['hex', 'base64']).default('hex') }),
+    z.strictObject({
+      command: z.array(z.string().min(1).refine((w) => !w.includes('\0'), 'No NUL bytes')).min(1),
+      timeout: durationWithin({ min: 1000, max: 10 * 60_000 }).prefault('30s'),
+    }),
+  ]).prefault({ random_bytes: 32 }),
+  // Restarted one at a time, in this order, each checked healthy before the next.
+  services: z.array(name).default([]),
+  // A file on that host holding the gpg passphrase for the kept old value (never the passphrase itself).
+  passphrase_file: absDir,
+  // Where the encrypted old value goes on that host; default: the file's own directory.
+  keep_dir: absDir.optional(),
+  // /secrets list flags a value older than this.
+  max_age: durationWithin({ min: 60_000, max: 3650 * 86_400_000 }).prefault('90d'),
+});
+
 /** "host:port", "[::1]:port", ":port" or a bare port: where a listener binds; no host means every interface. */
 const listenAddress = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)?:)?(\d{1,5})$/.exec(String(value).trim());
@@ -393,6 +419,8 @@ export const configSchema = z.strictObject({
     tls_days: z.strictObject({ warn: z.number().int().nonnegative().default(30), crit: z.number().int().nonnegative().default(7) })
       .refine((t) => t.crit <= t.warn, { message: 'crit must be <= warn (fewer days left is worse)' }).default({ warn: 30, crit: 7 }),
   }).prefault({}),
+  // /secrets rotate and /secrets list (manual §5.2; docs/config.md, "secrets").
+  secrets: z.record(name, secret).default({}),
   // The manual's checklists (appendix A; docs/config.md, "checklists").
   checklists: z.strictObject({
     // Items still open at this time (HH:MM in `timezone`) of the checklist's day are reminded once.
@@ -517,6 +545,19 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
   for (const [set, def] of entries(backups.files)) {
     const host = isObj(def) ? def.host : undefined;
     if (typeof host === 'string' && !hosts.has(host)) issues.push({ path: ['backups', 'files', set, 'host'], message: `Unknown host "${host}" (define it under targets.hosts)` });
+  }
+  // A secret lives on a host, and names the services that read it (each with a container to restart).
+  for (const [sec, def] of entries(doc.secrets)) {
+    if (!isObj(def)) continue;
+    if (def.host === 'local' && !hosts.has('local')) issues.push({ path: ['secrets', sec, 'host'], message: 'Host "local" is switched off (targets.local: false); set targets.local: true or name a host under targets.hosts' });
+    else if (typeof def.host === 'string' && !hosts.has(def.host)) issues.push({ path: ['secrets', sec, 'host'], message: `Unknown host "${def.host}" (define it under targets.hosts, or use local)` });
+    const svcs = isObj(doc.services) ? doc.services : {};
+    list(def.services).forEach((s, i) => {
+      if (typeof s !== 'string') return;
+      const svc = svcs[s];
+      if (!isObj(svc)) issues.push({ path: ['secrets', sec, 'services', i], message: `Unknown service "${s}" (define it under services)` });
+      else if (!svc.docker || !svc.container) issues.push({ path: ['secrets', sec, 'services', i], message: `Service "${s}" has no docker and container to restart` });
+    });
   }
   const db = isObj(doc.db) ? doc.db : {};
   list(db.analyze_roles).forEach(unknownRole(['db', 'analyze_roles']));

@@ -154,9 +154,37 @@ function redactRedisCli(text: string): string {
   return text.replace(REDIS_CLI, (line) => line.replace(REDIS_PASS, `$1${MASK}`));
 }
 
+// ---- Values the bot itself made or read at run time (a rotated secret) ---------------------------
+
+/**
+ * Secret values known only at run time, which no pattern above would recognise: every text that
+ * is posted, logged or audited has them masked. A bounded set (oldest dropped first); values
+ * shorter than MIN_REMEMBERED are not kept, as masking them would mangle ordinary text.
+ */
+const remembered = new Set<string>();
+const MAX_REMEMBERED = 256;
+const MIN_REMEMBERED = 8;
+
+/** Masks `value` (and each of its lines) wherever it appears from now on, for the life of the process. */
+export function rememberSecret(value: string): void {
+  for (const v of [value, ...value.split(/\r?\n/)]) {
+    const s = v.trim();
+    if (s.length < MIN_REMEMBERED || remembered.has(s)) continue;
+    remembered.add(s);
+    if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.values().next().value!);
+  }
+}
+
+/** One indexOf scan per remembered value: linear in the text for a bounded set. */
+function redactRemembered(text: string): string {
+  let out = text;
+  for (const v of remembered) if (out.includes(v)) out = out.split(v).join(MASK);
+  return out;
+}
+
 /** Removes every secret form this module knows from `text`. Linear in `text.length`. */
 export function redactText(text: string): string {
-  let out = redactRedisCli(redactPem(redactUrls(text)));
+  let out = redactRedisCli(redactPem(redactUrls(remembered.size ? redactRemembered(text) : text)));
   for (const p of PATTERNS) {
     if (p.test && !p.test.test(out)) continue;
     out = out.replace(p.re, p.to);

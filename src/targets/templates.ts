@@ -11,6 +11,7 @@ import { msg } from '../i18n/index.ts';
 import { backupTemplates } from '../backup/templates.ts';
 import { logTemplates } from '../logs/templates.ts';
 import { securityTemplates } from '../security/templates.ts';
+import { secretTemplates } from '../secrets/templates.ts';
 
 /** Pseudo file systems say nothing about disk space (the manual's df -h lists real disks). */
 const SKIP_FS = ['tmpfs', 'devtmpfs', 'squashfs', 'efivarfs'].flatMap((t) => ['-x', t]);
@@ -146,6 +147,7 @@ export const templates = {
   ...backupTemplates,
   ...logTemplates,
   ...securityTemplates,
+  ...secretTemplates,
 } satisfies Record<string, (...args: never[]) => string[]>;
 
 export type Templates = typeof templates;

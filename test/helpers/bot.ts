@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startBot, type Bot } from '../../src/main.ts';
-import { createLogger } from '../../src/core/log.ts';
+import { createLogger, type Logger } from '../../src/core/log.ts';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall } from '../harness/fake-slack.ts';
 import { sharedPostgres } from '../harness/postgres.ts';
 import {
@@ -87,7 +87,8 @@ export function messageText(call: FakeSlackCall): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-export async function startTestBot(config: Record<string, unknown>, opts: { fake?: FakeSlack; env?: Record<string, string> } = {}): Promise<TestBot> {
+/** `logger`: the bot's logger (a test that reads what the bot logs); default: silent, or LOG_LEVEL. */
+export async function startTestBot(config: Record<string, unknown>, opts: { fake?: FakeSlack; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestBot> {
   const fake = opts.fake ?? (await startFakeSlack({ token: TOKEN }));
   const pg = await sharedPostgres();
   const stateDbUrl = await pg.createDatabase();
@@ -106,7 +107,7 @@ export async function startTestBot(config: Record<string, unknown>, opts: { fake
     HOST: '127.0.0.1',
     ...opts.env,
   };
-  const bot = await startBot(env, { kind: 'http' }, createLogger(process.env.LOG_LEVEL ?? 'silent'));
+  const bot = await startBot(env, { kind: 'http' }, opts.logger ?? createLogger(process.env.LOG_LEVEL ?? 'silent'));
   const url = `http://127.0.0.1:${bot.port}`;
   let seq = 0;
   const command = (cmd: string, text = '', o: { user?: string; channel?: string } = {}) =>
