@@ -5,6 +5,13 @@ import { redactText } from '../core/redact.ts';
 /** The PNG's size in pixels: wide enough for a day of 5-minute steps, short enough for a thread. */
 export const CHART_SIZE = { width: 1000, height: 450 } as const;
 
+export interface ChartOptions {
+  timeZone: string;
+  /** The window asked for, in ms since the epoch: the x axis spans it even where data is missing. */
+  start: number;
+  end: number;
+}
+
 export interface ChartSeries {
   /** The legend's name for it (the series as Prometheus writes it). */
   name: string;
@@ -25,7 +32,7 @@ function offsetMs(at: number, timeZone: string): number {
  * The chart as a vega-lite spec. Times are shifted into `timeZone` and drawn on a UTC scale, since
  * vega knows only UTC and the process's own zone, and the reader's is the config's `timezone`.
  */
-export function chartSpec(series: ChartSeries[], opts: { timeZone: string; rangeMs: number }): Record<string, unknown> {
+export function chartSpec(series: ChartSeries[], opts: ChartOptions): Record<string, unknown> {
   const offsets = new Map<number, number>();
   // Offsets change at most hourly; looking each hour up once keeps a long range quick.
   const shift = (ms: number) => {
@@ -38,7 +45,8 @@ export function chartSpec(series: ChartSeries[], opts: { timeZone: string; range
     const name = redactText(s.name);
     return s.values.filter(([, v]) => Number.isFinite(v)).map(([at, v]) => ({ t: shift(at * 1000), v, s: name }));
   });
-  const format = opts.rangeMs <= 86_400_000 ? '%H:%M' : '%m-%d %H:%M';
+  const span = opts.end - opts.start;
+  const format = span <= 10 * 60_000 ? '%H:%M:%S' : span <= 86_400_000 ? '%H:%M' : '%m-%d %H:%M';
   return {
     width: CHART_SIZE.width,
     height: CHART_SIZE.height,
@@ -49,7 +57,7 @@ export function chartSpec(series: ChartSeries[], opts: { timeZone: string; range
     data: { values },
     mark: { type: 'line', strokeWidth: 1.5 },
     encoding: {
-      x: { field: 't', type: 'temporal', scale: { type: 'utc' }, axis: { format, formatType: 'utc', labelOverlap: true }, title: opts.timeZone },
+      x: { field: 't', type: 'temporal', scale: { type: 'utc', domain: [shift(opts.start), shift(opts.end)] }, axis: { format, labelOverlap: true }, title: opts.timeZone },
       y: { field: 'v', type: 'quantitative', title: null, scale: { zero: false } },
       color: { field: 's', type: 'nominal', title: null, sort: null, legend: { orient: 'bottom', columns: 1, labelLimit: CHART_SIZE.width - 40 } },
     },
@@ -58,14 +66,15 @@ export function chartSpec(series: ChartSeries[], opts: { timeZone: string; range
 }
 
 /** Draws the series as a PNG of CHART_SIZE. */
-export async function renderChart(series: ChartSeries[], opts: { timeZone: string; rangeMs: number }): Promise<Buffer> {
+export async function renderChart(series: ChartSeries[], opts: ChartOptions): Promise<Buffer> {
   // Loaded on first use: most of the bot never draws a chart, and vega is large.
   const [vega, { compile }, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
   const spec = compile(chartSpec(series, opts) as never).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    // DejaVu Sans is what the text was measured for; resvg finds it among the system's fonts.
+    // resvg draws text only with a font it finds: DejaVu Sans, Debian's fonts-dejavu-core (installed by
+    // .ci/run), which is also the family the spec names, so vega's width estimates fit closely enough.
     const png = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render();
     return png.asPng();
   } finally {

@@ -76,7 +76,7 @@ export async function rangeReport(t: T, prom: PrometheusExecutor, expr: string, 
   if (withData.length > shown.length) lines.push(t('metrics:more_series', { count: withData.length - shown.length }));
 
   const drawn: RangeSeries[] = withData.slice(0, limits.series);
-  const png = await renderChart(drawn.map((s, i) => ({ name: names[i], values: s.values })), { timeZone: t.timeZone, rangeMs });
+  const png = await renderChart(drawn.map((s, i) => ({ name: names[i], values: s.values })), { timeZone: t.timeZone, start: now - rangeMs, end: now });
   const notDrawn = withData.length - drawn.length;
   return {
     title,
