@@ -69,8 +69,9 @@ export function chartSpec(series: ChartSeries[], opts: ChartOptions): Record<str
 export async function renderChart(series: ChartSeries[], opts: ChartOptions): Promise<Buffer> {
   // Loaded on first use: most of the bot never draws a chart, and vega is large.
   const [vega, { compile }, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
-  const spec = compile(chartSpec(series, opts) as never).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  // Their warnings would go to the console, beside the bot's JSON log: only errors are kept, and those throw.
+  const spec = compile(chartSpec(series, opts) as never, { logger: vega.logger(vega.Error) }).spec;
+  const view = new vega.View(vega.parse(spec), { renderer: 'none', logLevel: vega.Error });
   try {
     const svg = await view.toSVG();
     // resvg draws text only with a font it finds: DejaVu Sans, Debian's fonts-dejavu-core (installed by
