@@ -12,6 +12,7 @@ import health from './health.ts';
 import incident from './incident/index.ts';
 import logs from './logs.ts';
 import maintenance from './maintenance.ts';
+import metrics from './metrics.ts';
 import ops from './ops.ts';
 import perf from './perf.ts';
 import restart from './restart.ts';
@@ -22,4 +23,4 @@ import schedule from './schedule.ts';
 import silences from './silences.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, security, secrets, checklist, incident, alerts, silences, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, security, secrets, checklist, incident, alerts, silences, metrics, approvals, audit, schedule, ops];

@@ -44,6 +44,17 @@ const durationLevel = (warn: string, crit: string) =>
 /** A check, connect or command timeout: more than a few minutes would hold a reply past any use. */
 const timeout = durationWithin({ min: 1, max: 10 * 60_000 });
 
+/**
+ * One line of /metrics overview: its PromQL expression, and the levels above which its figure is
+ * a warning or critical (unset: never), as the manual's rule compares (`> 0.05`).
+ */
+const overviewItem = (expr: string, levels: { warn?: number; crit?: number } = {}) =>
+  z.strictObject({
+    expr: z.string().trim().min(1).default(expr),
+    warn: z.number().nonnegative().optional().transform((v) => v ?? levels.warn),
+    crit: z.number().nonnegative().optional().transform((v) => v ?? levels.crit),
+  }).refine((t) => t.warn === undefined || t.crit === undefined || t.crit >= t.warn, { message: 'crit must be >= warn' }).prefault({});
+
 const postgresTarget = z.strictObject({
   url: z.url({ protocol: /^postgres(ql)?$/, error: 'Invalid URL (expected postgres://user@host:port/db)' }),
   timeout: timeout.optional(),
@@ -309,10 +320,24 @@ export const configSchema = z.strictObject({
       url: z.url({ protocol: /^https?$/, error: 'Invalid URL (expected http://host:9093)' }),
       timeout: timeout.prefault('10s'),
     }).optional(),
-    // Where people open Prometheus: the cards' links to an alert's expression use this origin
-    // instead of the one Prometheus put in generatorURL (often an internal host name).
+    // Prometheus: /metrics asks its query API, and the cards' links to an alert's expression use
+    // this origin instead of the one Prometheus put in generatorURL (often an internal host name).
     prometheus: z.strictObject({
       url: z.url({ protocol: /^https?$/, error: 'Invalid URL (expected http://host:9090)' }),
+      timeout: timeout.prefault('10s'),
+      // Rows of an instant query's table, and series drawn in a range query's chart; the rest are counted.
+      rows: z.number().int().min(1).max(100).default(20),
+      series: z.number().int().min(1).max(20).default(8),
+      // /metrics overview: the manual's §6.1 list, one PromQL expression per line (docs/config.md).
+      overview: z.strictObject({
+        cpu: overviewItem('100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])))', { warn: 80, crit: 90 }),
+        memory: overviewItem('100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)', { warn: 85, crit: 95 }),
+        disk: overviewItem('100 * (1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"})', { warn: 80, crit: 90 }),
+        network: overviewItem('sum by (instance) (rate(node_network_receive_bytes_total{device!="lo"}[5m]) + rate(node_network_transmit_bytes_total{device!="lo"}[5m]))'),
+        latency: overviewItem('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="backend"}[5m])))', { warn: 0.5, crit: 1 }),
+        // The manual's HighErrorRate rule (§6.2) without its comparison, so the figure shows below 0.05 too.
+        error_rate: overviewItem('rate(http_requests_total{job="backend",status=~"5.."}[5m])', { crit: 0.05 }),
+      }).prefault({}),
     }).optional(),
   }).prefault({}),
   // /db (manual §1.3, §3.1, §4.2): which database, who may run EXPLAIN ANALYZE, and the limits of maintenance.

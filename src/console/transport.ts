@@ -1,5 +1,8 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { mrkdwnToText, renderBlocks, type Button } from './render.ts';
 import { ConsoleChannels } from './channels.ts';
 import type { T } from '../i18n/index.ts';
@@ -26,6 +29,8 @@ export class ConsoleTransport {
   private app: App | undefined;
   private ts = 0;
   private readonly buttons: ClickTarget[] = [];
+  /** Upload ids to the file names they were announced with (files.getUploadURLExternal). */
+  private readonly uploadNames = new Map<string, string>();
   /** A modal the app opened; the console's next line answers its first input. */
   pendingModal: { view: Record<string, any> } | undefined;
   /** What users.info reports as every user's locale when asked (include_locale), in Slack's form. */
@@ -64,8 +69,18 @@ export class ConsoleTransport {
     const raw = typeof init?.body === 'string' ? init.body : init?.body instanceof URLSearchParams ? init.body.toString() : '';
     const args = parseBody(raw, String(new Headers(init?.headers).get('content-type') ?? ''));
     if (url.startsWith(UPLOAD_PREFIX)) {
-      const file = init?.body instanceof FormData ? init.body.get('file') : init?.body;
-      const text = file instanceof Blob ? await file.text() : String(file ?? '');
+      // The web client sends the file as the form's one binary part (named `body` in @slack/web-api 7+).
+      const file = init?.body instanceof FormData ? [...init.body.values()].find((v) => v instanceof Blob) : init?.body;
+      const bytes = file instanceof Blob ? Buffer.from(await file.arrayBuffer()) : Buffer.from(String(file ?? ''));
+      // A picture (a /metrics chart) cannot be printed: it is saved where the person at the terminal can open it.
+      if (bytes.subarray(0, 1024).includes(0)) {
+        const id = url.slice(UPLOAD_PREFIX.length);
+        const path = join(tmpdir(), `opsbot-${id}-${basename(this.uploadNames.get(id) ?? 'file')}`);
+        writeFileSync(path, bytes);
+        this.print(`${this.t()('console:file_saved', { bytes: bytes.length, path })}\n`);
+        return new Response('OK', { status: 200 });
+      }
+      const text = bytes.toString('utf8');
       const lines = text.split('\n');
       this.print(`${this.t()('console:file_attached', { count: lines.length, shown: Math.min(lines.length, 30) })}\n${lines.slice(0, 30).map((l) => `    ${l}`).join('\n')}\n`);
       return new Response('OK', { status: 200 });
@@ -111,6 +126,7 @@ export class ConsoleTransport {
       }
       case 'files.getUploadURLExternal': {
         const id = `F${this.nextTs().replace('.', '')}`;
+        this.uploadNames.set(id, String(args.filename ?? 'file'));
         return json({ ok: true, upload_url: `${UPLOAD_PREFIX}${id}`, file_id: id });
       }
       case 'files.completeUploadExternal':

@@ -210,3 +210,8 @@ export const REDACT_PATHS = [
   'password', '*.password', 'token', '*.token', 'secret', '*.secret', 'signingSecret', '*.signingSecret',
   'privateKey', '*.privateKey', 'authorization', '*.authorization', 'headers.authorization', 'url', '*.url',
 ];
+
+/** An attachment's bytes for upload: text is redacted; binary content (a chart) was drawn from redacted text. */
+export function fileBytes(content: string | Uint8Array): Buffer {
+  return typeof content === 'string' ? Buffer.from(redactText(content)) : Buffer.from(content);
+}

@@ -42,8 +42,11 @@ export interface Report {
   actions?: Action[];
   /** A form to fill in (a Slack modal), opened instead of posting when the command was typed by a person. */
   form?: Form;
-  /** Output too long for a message: uploaded as a file beside it (the message shows an excerpt). */
-  attachment?: { filename: string; title: string; content: string };
+  /**
+   * Output too long for a message, or a picture: uploaded as a file in the message's thread. Text is
+   * redacted on its way out like every message; a binary file (a chart) must be made from redacted text.
+   */
+  attachment?: { filename: string; title: string; content: string | Uint8Array };
 }
 
 export interface FormField {

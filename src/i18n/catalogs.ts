@@ -21,6 +21,7 @@ import enLifecycle from './en/lifecycle.json' with { type: 'json' };
 import enLogs from './en/logs.json' with { type: 'json' };
 import enOps from './en/ops.json' with { type: 'json' };
 import enMaintenance from './en/maintenance.json' with { type: 'json' };
+import enMetrics from './en/metrics.json' with { type: 'json' };
 import enPerf from './en/perf.json' with { type: 'json' };
 import enRestart from './en/restart.json' with { type: 'json' };
 import enSchedule from './en/schedule.json' with { type: 'json' };
@@ -49,6 +50,7 @@ import zhLifecycle from './zh-CN/lifecycle.json' with { type: 'json' };
 import zhLogs from './zh-CN/logs.json' with { type: 'json' };
 import zhOps from './zh-CN/ops.json' with { type: 'json' };
 import zhMaintenance from './zh-CN/maintenance.json' with { type: 'json' };
+import zhMetrics from './zh-CN/metrics.json' with { type: 'json' };
 import zhPerf from './zh-CN/perf.json' with { type: 'json' };
 import zhRestart from './zh-CN/restart.json' with { type: 'json' };
 import zhSchedule from './zh-CN/schedule.json' with { type: 'json' };
@@ -62,12 +64,12 @@ export type Catalog = Record<string, unknown>;
 export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
     alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, capacity: enCapacity, files: enFiles, restore: enRestore, checks: enChecks, checklists: enChecklists, common: enCommon, console: enConsole, core: enCore, db: enDb,
-    diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, maintenance: enMaintenance, ops: enOps, perf: enPerf, restart: enRestart,
+    diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, maintenance: enMaintenance, metrics: enMetrics, ops: enOps, perf: enPerf, restart: enRestart,
     schedule: enSchedule, security: enSecurity, secrets: enSecrets, slack: enSlack, targets: enTargets,
   },
   'zh-CN': {
     alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, capacity: zhCapacity, files: zhFiles, restore: zhRestore, checks: zhChecks, checklists: zhChecklists, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
-    diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, maintenance: zhMaintenance, ops: zhOps, perf: zhPerf, restart: zhRestart,
+    diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, maintenance: zhMaintenance, metrics: zhMetrics, ops: zhOps, perf: zhPerf, restart: zhRestart,
     schedule: zhSchedule, security: zhSecurity, secrets: zhSecrets, slack: zhSlack, targets: zhTargets,
   },
 };

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import { redactDeep, redactText } from '../core/redact.ts';
+import { fileBytes, redactDeep } from '../core/redact.ts';
 import type { Report } from '../core/report.ts';
 import type { T } from '../i18n/index.ts';
 import { renderReport } from '../slack/render.ts';
@@ -19,7 +19,7 @@ export function channelPoster(client: WebClient): ChannelPost {
     if (file) {
       await client.filesUploadV2({
         channel_id: channel, thread_ts: posted.ts!, filename: file.filename, title: file.title,
-        file: Buffer.from(redactText(file.content)),
+        file: fileBytes(file.content),
       });
     }
   };

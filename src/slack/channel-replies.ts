@@ -3,7 +3,7 @@ import { ErrorCode, type WebClient } from '@slack/web-api';
 import { errorMessage } from '../core/errors.ts';
 import { userMention } from '../core/mention.ts';
 import type { Logger } from '../core/log.ts';
-import { redactDeep, redactText } from '../core/redact.ts';
+import { fileBytes, redactDeep } from '../core/redact.ts';
 import type { Report } from '../core/report.ts';
 import { escapeMrkdwn, renderReport } from './render.ts';
 import { translator, type T } from '../i18n/index.ts';
@@ -224,7 +224,7 @@ export class ChannelReplies {
         if (file) {
           await this.client.filesUploadV2({
             channel_id: group.channel, thread_ts: res.ts!, filename: file.filename, title: file.title,
-            file: Buffer.from(redactText(file.content)),
+            file: fileBytes(file.content),
           }).catch((err: unknown) => this.log.error({ err: errorMessage(err), channel: group.channel }, 'file upload failed'));
         }
         // Requesters who joined while the post was in flight.

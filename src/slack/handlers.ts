@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Dispatcher, Reply } from '../core/dispatch.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { redactDeep, redactText } from '../core/redact.ts';
+import { fileBytes, redactDeep } from '../core/redact.ts';
 import type { ChannelReplies } from './channel-replies.ts';
 import { renderForm, renderReport } from './render.ts';
 
@@ -41,7 +41,7 @@ function sender(client: WebClient, respond: RespondFn, channel: string, log: Log
         // Beside the excerpt, in the message's thread: the full output, uploaded as a file.
         await client.filesUploadV2({
           channel_id: channel, thread_ts: posted.ts!, filename: file.filename, title: file.title,
-          file: Buffer.from(redactText(file.content)),
+          file: fileBytes(file.content),
         });
       }
     } catch (err) {

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { IncidentSlack } from '../incidents/slack.ts';
 import type { Logger } from '../core/log.ts';
 import { errorMessage } from '../core/errors.ts';
-import { redactDeep, redactText } from '../core/redact.ts';
+import { fileBytes, redactDeep, redactText } from '../core/redact.ts';
 import { escapeMrkdwn, renderReport } from './render.ts';
 
 const code = (err: unknown): string | undefined => (err as { data?: { error?: string } }).data?.error;
@@ -76,7 +76,7 @@ export function incidentSlack(client: WebClient, log: Logger): IncidentSlack {
     },
     async upload(channel, file, comment) {
       await client.filesUploadV2({
-        channel_id: channel, filename: file.filename, title: file.title, file: Buffer.from(redactText(file.content)),
+        channel_id: channel, filename: file.filename, title: file.title, file: fileBytes(file.content),
         ...(comment ? { initial_comment: escapeMrkdwn(redactText(comment)) } : {}),
       });
     },

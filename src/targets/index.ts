@@ -3,6 +3,7 @@ import { AlertmanagerTarget } from './alertmanager.ts';
 import { DockerTarget } from './docker.ts';
 import { LocalHost } from './local-host.ts';
 import { PostgresTarget } from './postgres.ts';
+import { PrometheusTarget } from './prometheus.ts';
 import { RedisTarget } from './redis.ts';
 import { SshHost } from './ssh.ts';
 import type { DockerExecutor, HostExecutor, PostgresExecutor, RedisExecutor, Targets } from './types.ts';
@@ -27,6 +28,7 @@ export function createTargets(config: Config): Targets {
     hosts,
     docker,
     alertmanager: config.alerts.alertmanager ? new AlertmanagerTarget(config.alerts.alertmanager.url, config.alerts.alertmanager.timeout) : undefined,
+    prometheus: config.alerts.prometheus ? new PrometheusTarget(config.alerts.prometheus.url, config.alerts.prometheus.timeout) : undefined,
     async close() {
       const all = [...postgres.values(), ...redis.values(), ...hosts.values(), ...docker.values()];
       await Promise.allSettled(all.map((t) => t.close()));

@@ -1,11 +1,13 @@
 /** Small interfaces the commands see; the implementations hide pg, ioredis and friends. */
 import type { LogScan } from './log-scan.ts';
 import type { AlertmanagerExecutor } from './alertmanager.ts';
+import type { PrometheusExecutor } from './prometheus.ts';
 import type { RunOptions, RunResult, TemplateName, Templates } from './templates.ts';
 
 export type { RunOptions, RunResult, TemplateName, Templates } from './templates.ts';
 export type { LogScan } from './log-scan.ts';
 export type { AlertmanagerExecutor, AmAlert, AmAlertGroup, AmMatcher, AmSilence, NewSilence } from './alertmanager.ts';
+export type { InstantResult, InstantSample, PrometheusExecutor, RangeSeries } from './prometheus.ts';
 
 export interface PostgresHealth {
   latencyMs: number;
@@ -206,6 +208,8 @@ export interface Targets {
   docker: Map<string, DockerExecutor>;
   /** Alertmanager's API (config alerts.alertmanager); absent when not configured. */
   alertmanager?: AlertmanagerExecutor;
+  /** Prometheus's query API (config alerts.prometheus); absent when not configured. */
+  prometheus?: PrometheusExecutor;
   close(): Promise<void>;
 }
 

@@ -75,3 +75,19 @@ test('console: the channel lines in Chinese', async () => {
   const { channel } = await client.conversations.create({ name: 'inc-x' });
   assert.equal(out[0], `（已创建频道 #inc-x（${channel!.id}）；输入 :in ${channel!.id} 切换到该频道）\n`);
 });
+
+test('console: an uploaded text file is printed, a picture is saved where it can be opened', async () => {
+  const { client, out } = consoleClient();
+  await client.filesUploadV2({ channel_id: 'C0OPS', filename: 'plan.json', title: 'Plan', file: Buffer.from('{\n  "a": 1\n}\n') });
+  const printed = out.join('');
+  assert.match(printed, /\(file attached, 4 lines; first 4 shown\)\n {4}\{\n {4} {2}"a": 1\n {4}\}/);
+
+  out.length = 0;
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2, 3]);
+  await client.filesUploadV2({ channel_id: 'C0OPS', filename: 'metrics.png', title: 'Chart', file: png });
+  const m = /\(file attached, 15 byte(?:s)?, saved as (\S+metrics\.png)\)/.exec(out.join(''));
+  assert.ok(m, out.join(''));
+  const { readFileSync, rmSync } = await import('node:fs');
+  assert.deepEqual(readFileSync(m[1]), png);
+  rmSync(m[1]);
+});
