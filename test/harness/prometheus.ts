@@ -33,6 +33,8 @@ export interface PrometheusOptions {
   ruleGroups?: unknown[];
   /** Listen here; default: a free port. */
   port?: number;
+  /** Alertmanagers (host:port) that firing rules are sent to, as in production. */
+  alertmanagers?: string[];
 }
 
 export interface PromAlert {
@@ -63,6 +65,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   const config = {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
     rule_files: opts.ruleGroups ? [join(dir, 'rules.yml')] : [],
+    ...(opts.alertmanagers ? { alerting: { alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers }] }] } } : {}),
     scrape_configs: opts.targets.map((t) => ({
       job_name: t.job,
       metrics_path: t.path ?? '/metrics',

@@ -10,6 +10,7 @@ import { inflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall } from '../harness/fake-slack.ts';
 import { freePort } from '../harness/ports.ts';
+import { startAlertmanager, type Alertmanager } from '../harness/alertmanager.ts';
 import { startExporter, startPrometheus, type Exporter, type Prometheus } from '../harness/prometheus.ts';
 import { startTarpit, type Tarpit } from '../harness/tarpit.ts';
 import { messageText, startTestBot, TOKEN, type TestBot } from '../helpers/bot.ts';
@@ -32,6 +33,8 @@ let fake: FakeSlack;
 let t: TestBot;
 let prom: Prometheus;
 let exporter: Exporter;
+let am: Alertmanager;
+const AM_TOKEN = 'alertmanager-metrics-token-0123456789';
 let promStopped = false;
 const started = Date.now();
 /** When the backend began answering 5xx (the series does not exist before, as with real clients). */
@@ -103,13 +106,21 @@ const overview = Object.fromEntries(Object.entries(configSchema.parse({ alerts: 
 before(async () => {
   exporter = await startExporter(render);
   const promPort = await freePort();
+  const amPort = await freePort();
   fake = await startFakeSlack({ token: TOKEN, users: { [ZH_USER]: { locale: 'zh-CN' } } });
   t = await startTestBot({
     locale: 'en',
     channels: { ops: 'C0OPS', zh: { id: 'C0ZH', locale: 'zh-CN' } },
     targets: { local: false },
-    alerts: { prometheus: { url: `http://127.0.0.1:${promPort}`, timeout: scaledDuration(10_000), overview } },
+    alerts: {
+      prometheus: { url: `http://127.0.0.1:${promPort}`, timeout: scaledDuration(10_000), overview },
+      // The whole chain of manual §6: the rule fires in Prometheus, Alertmanager sends the webhook, a card is posted.
+      token: AM_TOKEN,
+      channels: { default: 'C0ALERTS', by_label: { severity: { critical: 'C0ONCALL' } } },
+      alertmanager: { url: `http://127.0.0.1:${amPort}` },
+    },
   }, { fake });
+  am = await startAlertmanager({ webhookUrl: `${t.url}/alertmanager`, token: AM_TOKEN, port: amPort });
   prom = await startPrometheus({
     port: promPort,
     targets: [
@@ -118,6 +129,7 @@ before(async () => {
       { job: 'backend', target: exporter.target, path: '/backend' },
     ],
     ruleGroups: [HIGH_ERROR_RATE],
+    alertmanagers: [`127.0.0.1:${amPort}`],
   });
   await until('every target up', scaled(30_000), () => prom.targets(), (v) => v.length === 3 && v.every((x) => x.health === 'up'), 250);
   // The overview's windows full: Prometheus's own idle rate is the exporter's.
@@ -127,6 +139,7 @@ before(async () => {
 
 after(async () => {
   if (!promStopped) await prom?.stop();
+  await am?.stop();
   await exporter?.stop();
   await t?.close();
   await fake?.stop();
@@ -239,6 +252,18 @@ describe('/metrics against a real Prometheus', () => {
     assert.ok(m, line);
     assert.ok(Math.abs(Number(m[1]) - ERRORS_PER_SECOND) < 0.1, line);
     assert.doesNotMatch(text, /no data/);
+  });
+
+  test('the firing rule reaches Slack: Prometheus sends it to Alertmanager, whose webhook gives a card in the on-call channel', async () => {
+    const card = await t.fake.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200 && c.args.channel === 'C0ONCALL' && /HighErrorRate/.test(messageText(c)), scaled(60_000));
+    const text = messageText(card);
+    assert.match(text, /HighErrorRate: 1 alert firing/, text);
+    assert.match(text, /High error rate detected/);
+    assert.match(text, /job=backend/);
+    // Its link opens the rule's own expression in this Prometheus.
+    const link = ((card.args.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; url?: string }> }>)
+      .flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'alert.link')?.url ?? '';
+    assert.ok(link.startsWith(`${prom.url}/graph?g0.expr=`) && decodeURIComponent(link).includes('http_requests_total{status=~"5.."}'), link);
   });
 });
 
