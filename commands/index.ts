@@ -16,9 +16,12 @@ import ops from './ops.ts';
 import perf from './perf.ts';
 import restart from './restart.ts';
 import restore from './restore.ts';
+import rollback from './rollback.ts';
 import security from './security.ts';
 import schedule from './schedule.ts';
 import silences from './silences.ts';
+import upgrade from './upgrade.ts';
+import versions from './versions.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, security, checklist, incident, alerts, silences, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, upgrade, rollback, versions, db, cache, maintenance, security, checklist, incident, alerts, silences, approvals, audit, schedule, ops];
