@@ -63,7 +63,7 @@ export async function runSwitchPlan(ctx: ExecContext, target: SwitchPlanTarget):
   if (migrateItem) {
     const cmd = ctx.config.upgrade.migrate!.command;
     await ctx.progress(t('upgrade:progress.migrate', { command: cmd.join(' '), image: migrateItem.toImage }));
-    run.migration = await runMigration(ctx, migrateItem, imageIds.get(migrateItem.service)!, cmd, stamp);
+    run.migration = await runMigration(ctx, migrateItem, migrateItem.toImage, cmd, stamp);
     const m = run.migration;
     run.lines.push(m.code === 0 ? t('upgrade:line.migrated', { command: cmd.join(' ') }) : m.code === null && m.started
       ? t('upgrade:line.migrate_timeout', { command: cmd.join(' '), ms: ctx.config.upgrade.migrate!.timeout })

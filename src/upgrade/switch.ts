@@ -26,8 +26,8 @@ export interface Switched {
 }
 
 export class SwitchFailed extends Error {
-  constructor(readonly why: Msg, readonly state: Switched) {
-    super(why.key);
+  constructor(readonly why: Msg | string, readonly state: Switched) {
+    super(typeof why === 'string' ? why : why.key);
   }
 }
 
@@ -47,7 +47,9 @@ function docker(ctx: ExecContext, name: string) {
  * with the old one's configuration under the old name, starts it and waits until it is ready.
  * Throws SwitchFailed with what was done, for switchBack to undo.
  */
-export async function switchTo(ctx: ExecContext, item: SwitchItem, image: string, stamp: string): Promise<Switched> {
+export async function switchTo(ctx: ExecContext, item: SwitchItem, imageId: string, stamp: string): Promise<Switched> {
+  // Created by its reference, as compose would (the container shows repository:tag), and checked to be the image preflight found.
+  const image = item.toImage;
   const engine = engineFor(ctx.config, item.docker);
   const s: Switched = { item, prevName: `${item.container}-prev-${stamp}`, stopped: false, renamed: false, downMs: 0, ready: false };
   const raw = await engine.container(item.containerId);
@@ -61,9 +63,11 @@ export async function switchTo(ctx: ExecContext, item: SwitchItem, image: string
     await engine.rename(item.containerId, s.prevName);
     s.renamed = true;
     s.newId = await engine.createLike(raw, spec, { aliases: true });
+    const made = await engine.container(s.newId);
+    if (made?.Image !== imageId) throw new UserError(msg('upgrade:errors.image_moved', { image, planned: imageId.slice(7, 19), now: (made?.Image ?? '-').slice(7, 19) }));
     await engine.start(s.newId);
   } catch (err) {
-    throw new SwitchFailed(msg('upgrade:fail.docker', { service: item.service, detail: err instanceof UserError ? err.message : errorMessage(err) }), s);
+    throw new SwitchFailed(err instanceof UserError ? err.text : msg('upgrade:fail.docker', { service: item.service, detail: errorMessage(err) }), s);
   }
   const { ready, info } = await docker(ctx, item.docker).waitReady(s.newId, { deadlineMs: item.readyTimeoutMs });
   if (!ready) throw new SwitchFailed(msg('upgrade:fail.not_ready', { service: item.service, image, ms: item.readyTimeoutMs, state: stateText(info) }), s);
