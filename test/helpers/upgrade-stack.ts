@@ -36,6 +36,8 @@ export interface ImageVersion {
   tag: string;
   /** false: its healthcheck always fails (the container never becomes healthy). */
   healthy: boolean;
+  /** What /health serves; default "ok <tag>". */
+  body?: string;
 }
 
 const MIGRATE = '#!/bin/sh\necho "migrated $APP_VERSION" >> /data/migrations.log\n';
@@ -51,7 +53,7 @@ export async function startUpgradeStack(versions: ImageVersion[]): Promise<Upgra
 
   for (const v of versions) {
     const builder = `${project}-build-${v.tag}`;
-    const script = `mkdir -p /www && echo "ok ${v.tag}" > /www/health && printf '%s' "$MIGRATE" > /bin/migrate && chmod +x /bin/migrate`;
+    const script = `mkdir -p /www && echo "${v.body ?? `ok ${v.tag}`}" > /www/health && printf '%s' "$MIGRATE" > /bin/migrate && chmod +x /bin/migrate`;
     await docker('create', '--name', builder, '-e', `MIGRATE=${MIGRATE}`, engine.image, 'sh', '-c', script);
     await docker('start', '-a', builder);
     await docker('commit',
