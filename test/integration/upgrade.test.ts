@@ -146,9 +146,15 @@ describe('/upgrade', () => {
     assert.match(plan, new RegExp(`start from backup ${backup.id}, verified`));
   });
 
-  test('/rollback returns to v1, and /versions records it', { timeout: TIMEOUT }, async () => {
-    const text = await approved('/rollback', 'backend', /Done|Failed|failed/);
+  test('/rollback --with-data returns to v1, files the /restore for its own approval, and /versions records it', { timeout: TIMEOUT }, async () => {
+    const [backup] = await query<{ id: string }>(t.stateDbUrl, `select id from backups where kind = 'postgres'`);
+    const plan = messageText((await t.run('/rollback', 'backend --with-data --dry-run', { user: OPER })).reply);
+    assert.match(plan, new RegExp(`then file /restore ${backup.id} \\(it needs its own approval\\)`));
+    const text = await approved('/rollback', 'backend --with-data', /Done|Failed|failed/);
     assert.match(text, /Rolled back backend → v1; downtime [\d.]+ s\./, text);
+    assert.match(text, new RegExp(`/restore ${backup.id} filed as <@${OPER}>: Approval requested \\((r-\\w+)\\)`));
+    const restores = await query<{ requester: string; state: string; args_text: string }>(t.stateDbUrl, `select requester, state, args_text from approval_requests where command = 'restore'`);
+    assert.deepEqual(restores, [{ requester: OPER, state: 'pending', args_text: backup.id }], 'filed, and waiting for its own approval');
     const now = await stack.inspect();
     assert.equal(now.Config.Image, `${stack.repo}:v1`);
     assert.equal(now.Image, await stack.imageId(`${stack.repo}:v1`));
