@@ -178,4 +178,15 @@ describe('/upgrade', () => {
     assert.match(plan, /升级前准备：使用备份 .+，已验证/);
     assert.match(plan, /任何一步失败：自动恢复之前的容器/);
   });
+
+  test('a change freeze refuses it, as any destructive command', { timeout: TIMEOUT }, async () => {
+    const before = await stack.inspect();
+    const declared = messageText((await t.run('/incident', 'declare Checkout returns 502 --sev sev1', { user: OPER, channel: 'C0OPS' })).reply);
+    assert.match(declared, /Incident #\d+ declared/, declared);
+    const n = t.fake.calls.length;
+    const refused = messageText((await t.run('/upgrade', 'backend v2', { user: OPER, channel: 'C0OPS' })).reply);
+    assert.match(refused, /Change freeze: incident #\d+ \(sev1, Checkout returns 502\) is open/);
+    assert.equal(t.fake.calls.slice(n).filter((c) => c.method === 'chat.postMessage' && c.args.channel === 'C0APPROVALS').length, 0, 'no approval card');
+    assert.equal((await stack.inspect()).Id, before.Id);
+  });
 });
