@@ -8,6 +8,7 @@ import {
   type SwitchItem, type SwitchPlanTarget,
 } from '../src/upgrade/plan.ts';
 import { runSwitchPlan } from '../src/upgrade/run.ts';
+import { whereSwitchIs } from '../src/upgrade/where.ts';
 
 const USAGE = [
   { syntax: '/rollback <service…> [--with-data] [--dry-run]', note: 'upgrade:usage.rollback' },
@@ -67,4 +68,6 @@ export default defineCommand({
   precheck: (ctx: ExecContext, plan: Plan) => precheckSwitch(ctx.config, plan.target, ctx.requestId),
 
   execute: (ctx: ExecContext, plan: Plan) => runSwitchPlan(ctx, plan.target as SwitchPlanTarget),
+
+  whereNow: (ctx, plan) => whereSwitchIs(ctx, plan.target),
 });

@@ -154,6 +154,13 @@ export class DockerRecreate {
     }
   }
 
+  /** Containers whose name starts with `prefix` (running or not), by name. */
+  async named(prefix: string): Promise<Array<{ id: string; name: string; state: string; image: string }>> {
+    const found = await this.call((abortSignal) => this.docker.listContainers({ all: true, filters: { name: [`^/${this.ref(prefix)}`] }, abortSignal }));
+    return found.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, image: c.Image }))
+      .filter((c) => c.name.startsWith(prefix)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** An image by reference or id; null when the engine does not have it. */
   async image(ref: string): Promise<(ImageRef & { raw: Docker.ImageInspectInfo }) | null> {
     try {

@@ -12,6 +12,9 @@ import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack.t
 import { pgbenchInit, sharedPostgres } from '../harness/postgres.ts';
 import { query } from '../helpers/sql.ts';
 import { scaled } from '../helpers/wait.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { translator } from '../../src/i18n/index.ts';
+import { whereSwitchIs } from '../../src/upgrade/where.ts';
 
 const OPER = 'U0OPER';
 const MGR = 'U0MGR';
@@ -95,5 +98,30 @@ describe('/upgrade that fails', () => {
     assert.match(text, /The migration ran/);
     assert.deepEqual(stack.migrations(), ['migrated v2', 'migrated v3']);
     await backOnV1(before);
+  });
+
+  test('interrupted mid-switch: the card can tell what runs and how to put the old container back', async () => {
+    const { docker } = stack.engine;
+    const before = await stack.inspect();
+    const prev = `${stack.container}-prev-20261203t000000z`;
+    // Where a run that died after the new container was created would leave things.
+    await docker('stop', '-t', '1', stack.container);
+    await docker('rename', stack.container, prev);
+    await docker('create', '--name', stack.container, `${stack.repo}:v3`);
+    try {
+      const config = configSchema.parse({ targets: { docker: { local: { socket: stack.engine.socketPath } } }, services: { backend: { docker: 'local', container: stack.container } } });
+      const item = { service: 'backend', docker: 'local', container: stack.container, containerId: before.Id, fromImage: `${stack.repo}:v1`, toImage: `${stack.repo}:v3` };
+      const where = await whereSwitchIs({ t: translator('en'), config }, { items: JSON.stringify([item]) });
+      assert.match(where.summary, /Interrupted/);
+      assert.deepEqual(where.lines, [
+        `backend: ${stack.container} runs ${stack.repo}:v3 (created)`,
+        `⚠️ the old container is kept aside as ${prev} (exited); to put it back:`,
+        `  docker rm -f ${stack.container}; docker rename ${prev} ${stack.container}; docker start ${stack.container}`,
+      ]);
+    } finally {
+      await docker('rm', '-f', stack.container);
+      await docker('rename', prev, stack.container);
+      await docker('start', stack.container);
+    }
   });
 });
