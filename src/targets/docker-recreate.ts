@@ -224,9 +224,15 @@ export class DockerRecreate {
   async createLike(c: RawContainer, spec: Docker.ContainerCreateOptions, opts: { aliases: boolean }): Promise<string> {
     const made = await this.call(() => this.docker.createContainer(spec));
     const first = Object.keys(spec.NetworkingConfig?.EndpointsConfig ?? {});
-    for (const n of networksOf(c).filter((x) => !first.includes(x.name))) {
-      const endpoint = opts.aliases ? n.endpoint : { ...n.endpoint, Aliases: [] };
-      await this.call(() => this.docker.getNetwork(n.name).connect({ Container: made.id, EndpointConfig: endpoint }));
+    try {
+      for (const n of networksOf(c).filter((x) => !first.includes(x.name))) {
+        const endpoint = opts.aliases ? n.endpoint : { ...n.endpoint, Aliases: [] };
+        await this.call(() => this.docker.getNetwork(n.name).connect({ Container: made.id, EndpointConfig: endpoint }));
+      }
+    } catch (err) {
+      // Half made is not made: it would hold the name the old container must get back.
+      await this.remove(made.id).catch(() => undefined);
+      throw err;
     }
     return made.id;
   }

@@ -88,7 +88,9 @@ export async function runSwitchPlan(ctx: ExecContext, target: SwitchPlanTarget):
 
   // 5. Verify for `settle`: health, no restarts, the smoke check.
   await ctx.progress(t('upgrade:progress.verify', { ms: ctx.config.upgrade.settle }));
-  const why = await settle(ctx, run.switched, ctx.config.upgrade.settle);
+  // An engine that stops answering is a failed verification too: the old containers are still there to go back to.
+  const why = await settle(ctx, run.switched, ctx.config.upgrade.settle)
+    .catch((err: unknown) => (err instanceof UserError ? err.text : errorMessage(err)));
   if (why) return failed(ctx, title, run, t('upgrade:fail.where_verify'), why);
   run.lines.push(t(ctx.config.upgrade.smoke ? 'upgrade:line.verified_smoke' : 'upgrade:line.verified', { ms: ctx.config.upgrade.settle }));
 

@@ -52,25 +52,28 @@ export async function switchTo(ctx: ExecContext, item: SwitchItem, imageId: stri
   const image = item.toImage;
   const engine = engineFor(ctx.config, item.docker);
   const s: Switched = { item, prevName: `${item.container}-prev-${stamp}`, stopped: false, renamed: false, downMs: 0, ready: false };
-  const raw = await engine.container(item.containerId);
-  if (!raw || raw.Name.replace(/^\//, '') !== item.container) throw new SwitchFailed(msg('upgrade:fail.container_changed', { name: item.container }), s);
-  const old = await engine.image(raw.Image);
-  const spec = recreateSpec(raw, old?.raw ?? null, image, item.container);
   try {
+    const raw = await engine.container(item.containerId);
+    if (!raw || raw.Name.replace(/^\//, '') !== item.container) throw new SwitchFailed(msg('upgrade:fail.container_changed', { name: item.container }), s);
+    const old = await engine.image(raw.Image);
+    const spec = recreateSpec(raw, old?.raw ?? null, image, item.container);
     s.downSince = Date.now();
-    await engine.stop(item.containerId, item.stopTimeoutSec);
+    // Set before the call: a stop that fails halfway may still have stopped it.
     s.stopped = true;
+    await engine.stop(item.containerId, item.stopTimeoutSec);
     await engine.rename(item.containerId, s.prevName);
     s.renamed = true;
     s.newId = await engine.createLike(raw, spec, { aliases: true });
     const made = await engine.container(s.newId);
     if (made?.Image !== imageId) throw new UserError(msg('upgrade:errors.image_moved', { image, planned: imageId.slice(7, 19), now: (made?.Image ?? '-').slice(7, 19) }));
     await engine.start(s.newId);
+    const { ready, info } = await docker(ctx, item.docker).waitReady(s.newId, { deadlineMs: item.readyTimeoutMs });
+    if (!ready) throw new SwitchFailed(msg('upgrade:fail.not_ready', { service: item.service, image, ms: item.readyTimeoutMs, state: stateText(info) }), s);
   } catch (err) {
+    // Whatever went wrong, the caller learns how far it got, so that it can be undone.
+    if (err instanceof SwitchFailed) throw err;
     throw new SwitchFailed(err instanceof UserError ? err.text : msg('upgrade:fail.docker', { service: item.service, detail: errorMessage(err) }), s);
   }
-  const { ready, info } = await docker(ctx, item.docker).waitReady(s.newId, { deadlineMs: item.readyTimeoutMs });
-  if (!ready) throw new SwitchFailed(msg('upgrade:fail.not_ready', { service: item.service, image, ms: item.readyTimeoutMs, state: stateText(info) }), s);
   s.downMs += Date.now() - s.downSince;
   s.downSince = undefined;
   s.ready = true;
