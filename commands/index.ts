@@ -17,10 +17,13 @@ import ops from './ops.ts';
 import perf from './perf.ts';
 import restart from './restart.ts';
 import restore from './restore.ts';
+import rollback from './rollback.ts';
 import security from './security.ts';
 import secrets from './secrets.ts';
 import schedule from './schedule.ts';
 import silences from './silences.ts';
+import upgrade from './upgrade.ts';
+import versions from './versions.ts';
 
 /** Every slash command, in help order. manifest.yml must list exactly these. */
-export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, db, cache, maintenance, security, secrets, checklist, incident, alerts, silences, metrics, approvals, audit, schedule, ops];
+export const commands: AnyCommand[] = [health, capacity, logs, diagnose, perf, restart, backup, restore, upgrade, rollback, versions, db, cache, maintenance, security, secrets, checklist, incident, alerts, silences, metrics, approvals, audit, schedule, ops];

@@ -31,6 +31,7 @@ import { DEFAULT_SLACK_API_URL, describeSlackCallError } from './slack/api-error
 import { openStore, type Store } from './store/index.ts';
 import { createSchedules, type Scheduler } from './schedule/index.ts';
 import { createBackups } from './backup/index.ts';
+import { createUpgrades } from './upgrade/index.ts';
 import { createCapacity, type Capacity } from './capacity/index.ts';
 import { createIncidents } from './incidents/index.ts';
 import { incidentSlack } from './slack/incident-slack.ts';
@@ -157,6 +158,7 @@ export async function startBot(env: Env, transport: Transport, log: Logger = cre
     const checklists = createChecklists({ store, config, dispatcher, readers, log, post: channelPoster(app.client), scheduler: schedules.scheduler });
     registerChecklistActions(app, checklists, dispatcher, log);
     createBackups({ store, config, targets, scheduler: schedules.scheduler, log });
+    createUpgrades({ store, config, readers, post: channelPoster(app.client), dispatch: (inv, send) => dispatcher.handle(inv, send) });
     const capacity = createCapacity({ store, config, log });
     const incidents = createIncidents({
       store, config, slack: incidentSlack(app.client, log), rbac, readers, log, botUser: auth.user_id,

@@ -96,7 +96,18 @@ const service = z.strictObject({
   // /restart: how long docker waits for a clean stop, and how long we wait for running/healthy.
   stop_timeout: durationWithin({ max: 60 * 60_000 }).prefault('10s'),
   ready_timeout: durationWithin({ min: 1, max: 60 * 60_000 }).prefault('60s'),
+  // /upgrade: the image repository whose tags it takes ("registry.example.com/mitong/backend"); unset: the running container's.
+  image: z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*$/, 'Expected an image repository, e.g. registry.example.com/mitong/backend')
+    // A tag is a ":" after the last "/" (a registry's port comes before it).
+    .refine((s) => !s.slice(s.lastIndexOf('/') + 1).includes(':'), { message: 'Leave the tag out: /upgrade takes it (…/backend, not …/backend:v2)' })
+    .optional(),
 });
+
+/** A command for a container: a string split on spaces (no shell), or the argv itself. */
+const argv = z.union([
+  z.string().trim().min(1).transform((s) => s.split(/\s+/)),
+  z.array(z.string().min(1)).min(1),
+]);
 
 /** Where a dump runs: the bot's machine, an SSH host, or inside a container (its own pg_dump). */
 const runOn = z.string().regex(/^(local|host:[a-z0-9][a-z0-9_-]*|docker:[a-z0-9][a-z0-9_-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*)$/, 'Expected local, host:<targets.hosts name> or docker:<targets.docker name>/<container>');
@@ -278,6 +289,42 @@ export const configSchema = z.strictObject({
   restore: z.strictObject({
     stop_services: z.array(name).default([]),
     keep_previous: durationWithin({ min: 0, max: 365 * 86_400_000 }).prefault('7d'),
+  }).prefault({}),
+  // /upgrade and /rollback (manual §7; docs/config.md, "upgrade").
+  upgrade: z.strictObject({
+    // A verified backup of `database` at most this old, else the upgrade takes (and verifies) one first.
+    backup_max_age: durationWithin({ min: 60_000, max: 365 * 86_400_000 }).prefault('24h'),
+    // The backups.postgres target backed up before an upgrade; default: the only one configured.
+    database: name.optional(),
+    // backups.files sets archived before an upgrade (the manual's 备份配置文件).
+    files: z.array(name).default([]),
+    // §7.1 通知用户: where an upgrade is announced, with its expected downtime, and how it ended.
+    announce: slackChannel.optional(),
+    // Run once in a one-off container of the new image, before the switch, when `service` is upgraded.
+    migrate: z.strictObject({
+      service: name,
+      command: argv,
+      timeout: durationWithin({ min: 1000, max: 24 * 3_600_000 }).prefault('10m'),
+    }).optional(),
+    // §7.1 验证功能: checked again and again for `settle` once the new containers are healthy.
+    smoke: z.union([
+      z.strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'Invalid URL (expected http://host:port/path)' }),
+        expect_status: z.number().int().min(100).max(599).default(200),
+        expect_text: z.string().optional(),
+        timeout: timeout.prefault('5s'),
+      }),
+      z.strictObject({
+        // Run in the new container of `service` (default: the first one upgraded); exit 0 passes.
+        command: argv,
+        service: name.optional(),
+        timeout: timeout.prefault('30s'),
+      }),
+    ]).optional(),
+    // How long the new version must stay healthy (and pass the smoke check) before it is kept.
+    settle: durationWithin({ min: 0, max: 60 * 60_000 }).prefault('30s'),
+    // How long a pull of a missing image may take (no registry: it fails at once).
+    pull_timeout: durationWithin({ min: 1000, max: 60 * 60_000 }).prefault('10m'),
   }).prefault({}),
   // Incident coordination (manual §8; docs/config.md, "incidents").
   incidents: z.strictObject({
@@ -590,6 +637,17 @@ export function crossReferenceIssues(input: unknown, commands?: string[]): Issue
   const services = new Set(Object.keys(isObj(doc.services) ? doc.services : {}));
   list(isObj(doc.restore) ? doc.restore.stop_services : undefined).forEach((s, i) => {
     if (typeof s === 'string' && !services.has(s)) issues.push({ path: ['restore', 'stop_services', i], message: `Unknown service "${s}" (define it under services)` });
+  });
+  const upgrade = isObj(doc.upgrade) ? doc.upgrade : {};
+  const migrateService = isObj(upgrade.migrate) ? upgrade.migrate.service : undefined;
+  if (typeof migrateService === 'string' && !services.has(migrateService)) issues.push({ path: ['upgrade', 'migrate', 'service'], message: `Unknown service "${migrateService}" (define it under services)` });
+  const smokeService = isObj(upgrade.smoke) ? upgrade.smoke.service : undefined;
+  if (typeof smokeService === 'string' && !services.has(smokeService)) issues.push({ path: ['upgrade', 'smoke', 'service'], message: `Unknown service "${smokeService}" (define it under services)` });
+  const pgBackups = new Set(Object.keys(isObj(backups.postgres) ? backups.postgres : {}));
+  if (typeof upgrade.database === 'string' && !pgBackups.has(upgrade.database)) issues.push({ path: ['upgrade', 'database'], message: `Unknown backup target "${upgrade.database}" (define it under backups.postgres)` });
+  const fileSets = new Set(Object.keys(isObj(backups.files) ? backups.files : {}));
+  list(upgrade.files).forEach((f, i) => {
+    if (typeof f === 'string' && !fileSets.has(f)) issues.push({ path: ['upgrade', 'files', i], message: `Unknown files backup "${f}" (define it under backups.files)` });
   });
   for (const [rule, def] of entries(rules)) {
     list(isObj(def) ? def.schedules : undefined).forEach((m, i) => {

@@ -29,6 +29,7 @@ import enSecurity from './en/security.json' with { type: 'json' };
 import enSecrets from './en/secrets.json' with { type: 'json' };
 import enSlack from './en/slack.json' with { type: 'json' };
 import enTargets from './en/targets.json' with { type: 'json' };
+import enUpgrade from './en/upgrade.json' with { type: 'json' };
 import zhAlerts from './zh-CN/alerts.json' with { type: 'json' };
 import zhApprovals from './zh-CN/approvals.json' with { type: 'json' };
 import zhAudit from './zh-CN/audit.json' with { type: 'json' };
@@ -58,6 +59,7 @@ import zhSecurity from './zh-CN/security.json' with { type: 'json' };
 import zhSecrets from './zh-CN/secrets.json' with { type: 'json' };
 import zhSlack from './zh-CN/slack.json' with { type: 'json' };
 import zhTargets from './zh-CN/targets.json' with { type: 'json' };
+import zhUpgrade from './zh-CN/upgrade.json' with { type: 'json' };
 
 export type Catalog = Record<string, unknown>;
 
@@ -65,11 +67,11 @@ export const CATALOGS: Record<'en' | 'zh-CN', Record<string, Catalog>> = {
   en: {
     alerts: enAlerts, approvals: enApprovals, audit: enAudit, backup: enBackup, cache: enCache, capacity: enCapacity, files: enFiles, restore: enRestore, checks: enChecks, checklists: enChecklists, common: enCommon, console: enConsole, core: enCore, db: enDb,
     diagnose: enDiagnose, health: enHealth, incidents: enIncidents, lifecycle: enLifecycle, logs: enLogs, maintenance: enMaintenance, metrics: enMetrics, ops: enOps, perf: enPerf, restart: enRestart,
-    schedule: enSchedule, security: enSecurity, secrets: enSecrets, slack: enSlack, targets: enTargets,
+    schedule: enSchedule, security: enSecurity, secrets: enSecrets, slack: enSlack, targets: enTargets, upgrade: enUpgrade,
   },
   'zh-CN': {
     alerts: zhAlerts, approvals: zhApprovals, audit: zhAudit, backup: zhBackup, cache: zhCache, capacity: zhCapacity, files: zhFiles, restore: zhRestore, checks: zhChecks, checklists: zhChecklists, common: zhCommon, console: zhConsole, core: zhCore, db: zhDb,
     diagnose: zhDiagnose, health: zhHealth, incidents: zhIncidents, lifecycle: zhLifecycle, logs: zhLogs, maintenance: zhMaintenance, metrics: zhMetrics, ops: zhOps, perf: zhPerf, restart: zhRestart,
-    schedule: zhSchedule, security: zhSecurity, secrets: zhSecrets, slack: zhSlack, targets: zhTargets,
+    schedule: zhSchedule, security: zhSecurity, secrets: zhSecrets, slack: zhSlack, targets: zhTargets, upgrade: zhUpgrade,
   },
 };
