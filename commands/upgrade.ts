@@ -35,7 +35,14 @@ export default defineCommand({
     const items: SwitchItem[] = [];
     for (const r of resolved) {
       const toImage = `${r.svc.image ?? repositoryOf(r.raw.Config.Image)}:${tag}`;
-      const present = await r.engine.image(toImage);
+      // Pulled now, not after approval: a tag that cannot be had is refused before anyone is asked.
+      let present = await r.engine.image(toImage);
+      if (!present) {
+        const pulled = await r.engine.pull(toImage, config.upgrade.pull_timeout);
+        if (!pulled.ok) throw new UserError(msg('upgrade:errors.image_missing', { image: toImage, docker: r.svc.docker!, reason: pulled.reason }));
+        present = await r.engine.image(toImage);
+        if (!present) throw new UserError(msg('upgrade:errors.image_missing', { image: toImage, docker: r.svc.docker!, reason: '-' }));
+      }
       if (present?.id === r.raw.Image) throw new UserError(msg('upgrade:errors.already', { service: r.name, image: toImage }));
       items.push({
         service: r.name, docker: r.svc.docker!, container: r.svc.container!, containerId: r.raw.Id,
@@ -47,9 +54,7 @@ export default defineCommand({
     if (busy) throw new UserError(busy);
     const backupTarget = backupTargetOf(config);
     const backupId = await recentVerifiedBackup(config, backupTarget);
-    const pre: Array<Msg | string> = items.map((i) => (i.toImageId
-      ? msg('upgrade:plan.image_present', { image: i.toImage, id: imageShort(i.toImageId), docker: i.docker })
-      : msg('upgrade:plan.image_pull', { image: i.toImage, docker: i.docker })));
+    const pre: Array<Msg | string> = items.map((i) => msg('upgrade:plan.image_present', { image: i.toImage, id: imageShort(i.toImageId!), docker: i.docker }));
     for (const f of config.upgrade.files) pre.push(msg('upgrade:plan.files', { name: f }));
     pre.push(backupId ? msg('upgrade:plan.backup_found', { id: backupId, age: config.upgrade.backup_max_age })
       : msg('upgrade:plan.backup_take', { target: backupTarget, age: config.upgrade.backup_max_age }));

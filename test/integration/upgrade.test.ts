@@ -77,12 +77,15 @@ describe('/upgrade', () => {
     assert.match(noTag, /\/upgrade <service…> <tag>/);
   });
 
-  test('a tag that is not on the engine and cannot be pulled fails at preflight, changing nothing', { timeout: TIMEOUT }, async () => {
+  test('a tag that is not on the engine and cannot be pulled is refused before anyone is asked to approve, changing nothing', { timeout: TIMEOUT }, async () => {
     const before = await stack.inspect();
-    const { reply } = await t.run('/upgrade', 'backend v9 --dry-run', { user: OPER });
-    assert.match(messageText(reply), new RegExp(`pull ${stack.repo}:v9, which is not on docker:local`));
-    const text = await approved('/upgrade', 'backend v9', /Failed|failed/);
-    assert.match(text, new RegExp(`Image ${stack.repo}:v9 is not on docker:local and could not be pulled: .+\\. Nothing was changed\\.`));
+    const cards = () => t.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === 'C0APPROVALS').length;
+    const cardsBefore = cards();
+    for (const text of ['backend v9 --dry-run', 'backend v9']) {
+      const { reply } = await t.run('/upgrade', text, { user: OPER });
+      assert.match(messageText(reply), new RegExp(`Image ${stack.repo}:v9 is not on docker:local and could not be pulled: .+\\. Nothing was changed\\.`));
+    }
+    assert.equal(cards(), cardsBefore, 'no approval card for an upgrade that cannot start');
     const now = await stack.inspect();
     assert.equal(now.Id, before.Id);
     assert.equal(now.State.Running, true);
