@@ -9,6 +9,10 @@ import { stamp } from '../src/backup/ids.ts';
 import { splitUrl } from '../src/backup/pg.ts';
 import { checkName, restoreState, runRestore, runUndo, whereRestoreIs, writers, type RestorePlanTarget } from '../src/backup/restore.ts';
 import { backups, pickTarget } from './backup.ts';
+import { conflict } from '../src/upgrade/plan.ts';
+
+/** A restore stops the app's writers for its swap: not while an upgrade or rollback switches one of them. */
+const notDuringUpgrade = (ctx: ExecContext) => conflict(ctx.config, ctx.config.restore.stop_services, ctx.requestId);
 
 const USAGE = [
   { syntax: '/restore <backup-id|latest> [--target main]', note: 'restore:usage.restore' },
@@ -52,6 +56,7 @@ const undo = defineCommand({
       target: { lock: `postgres:${p.target}`, target: p.target, database: p.database, before: p.before, undone, restoreRequest: ctx.args.request },
     };
   },
+  precheck: notDuringUpgrade,
   async execute(ctx: ExecContext, plan: Plan) {
     const p = plan.target as { target: string; database: string; before: string; undone: string; restoreRequest: string };
     return runUndo(ctx, p);
@@ -123,6 +128,7 @@ export default defineCommand({
       target: { lock: `postgres:${row.target}`, target: row.target, backup: row.id, database, side, before } satisfies RestorePlanTarget,
     };
   },
+  precheck: notDuringUpgrade,
   async execute(ctx: ExecContext, plan: Plan) {
     const p = plan.target as RestorePlanTarget;
     const row = await findBackup(backups(ctx.config).store, p.backup);

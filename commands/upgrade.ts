@@ -32,6 +32,9 @@ export default defineCommand({
     const tag = words[words.length - 1];
     if (!TAG.test(tag)) throw new UserError(msg('upgrade:errors.invalid_tag', { tag }), { usage: USAGE });
     const resolved = await resolveServices(config, words.slice(0, -1), USAGE);
+    // Asked first: while another switch runs, what the containers run now says nothing about this one.
+    const busy = await conflict(config, resolved.map((r) => r.name));
+    if (busy) throw new UserError(busy);
     const items: SwitchItem[] = [];
     for (const r of resolved) {
       const toImage = `${r.svc.image ?? repositoryOf(r.raw.Config.Image)}:${tag}`;
@@ -50,8 +53,6 @@ export default defineCommand({
         stopTimeoutSec: Math.round(r.svc.stop_timeout / 1000), readyTimeoutMs: r.svc.ready_timeout,
       });
     }
-    const busy = await conflict(config, items.map((i) => i.service));
-    if (busy) throw new UserError(busy);
     const backupTarget = backupTargetOf(config);
     const backupId = await recentVerifiedBackup(config, backupTarget);
     const pre: Array<Msg | string> = items.map((i) => msg('upgrade:plan.image_present', { image: i.toImage, id: imageShort(i.toImageId!), docker: i.docker }));

@@ -13,7 +13,7 @@ import { pgbenchInit, sharedPostgres } from '../harness/postgres.ts';
 import { startFakeSlack } from '../harness/fake-slack.ts';
 import { TOKEN } from '../helpers/bot.ts';
 import { query } from '../helpers/sql.ts';
-import { scaled } from '../helpers/wait.ts';
+import { scaled, until } from '../helpers/wait.ts';
 import { translator } from '../../src/i18n/index.ts';
 
 const OPER = 'U0OPER';
@@ -36,7 +36,9 @@ before(async () => {
     channels: { approvals: 'C0APPROVALS', zh: { id: 'C0ZH', locale: 'zh-CN' } },
     roles: { operator: [OPER, 'U0ZH'], manager: [MGR] },
     permissions: { upgrade: ['operator'], rollback: ['operator'], restore: ['operator'], backup: ['operator'] },
-    approvals: { rules: { upgrade: { approvers: ['manager'], count: 1 }, rollback: { approvers: ['manager'], count: 1 } } },
+    approvals: { rules: { upgrade: { approvers: ['manager'], count: 1 }, rollback: { approvers: ['manager'], count: 1 }, restore: { approvers: ['manager'], count: 1 } } },
+    // The restore's swap stops backend: it must not run while an upgrade switches backend.
+    restore: { stop_services: ['backend'] },
     backups: {
       postgres: { main: { run_on: 'local', dir: mkdtempSync(join(tmpdir(), 'opsbot-upgrade-backups-')) } },
       files: { config: { host: 'local', paths: [configDir], dir: mkdtempSync(join(tmpdir(), 'opsbot-upgrade-files-')) } },
@@ -180,6 +182,24 @@ describe('/upgrade', () => {
     const plan = messageText((await t.run('/upgrade', 'backend v2 --dry-run', { user: 'U0ZH' })).reply);
     assert.match(plan, /升级前准备：使用备份 .+，已验证/);
     assert.match(plan, /任何一步失败：自动恢复之前的容器/);
+  });
+
+  test('while an upgrade switches backend, the filed /restore is refused when approved, and another /upgrade is refused', { timeout: TIMEOUT }, async () => {
+    const [pending] = await query<{ id: string }>(t.stateDbUrl, `select id from approval_requests where command = 'restore' and state = 'pending'`);
+    assert.ok(pending, 'the /restore filed by the rollback above is waiting');
+    const upgrade = approved('/upgrade', 'backend v2', /Done|Failed|failed/);
+    await until('the upgrade running', scaled(60_000), () => query<{ n: number }>(t.stateDbUrl, `select count(*)::int n from approval_requests where command = 'upgrade' and state = 'running'`), (r) => r[0].n === 1, 100);
+    const second = messageText((await t.run('/upgrade', 'backend v1', { user: OPER })).reply);
+    assert.match(second, /\/upgrade backend v2 \(r-\w+\) is running on backend; wait until it has finished\./, second);
+    const card = t.fake.calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === 'C0APPROVALS' && findButton(c, 'approval.approve')?.value === pending.id);
+    assert.ok(card, 'the restore\'s card');
+    await t.click({ user: MGR, channel: 'C0APPROVALS', ts: card.result!.ts as string, actionId: 'approval.approve', value: pending.id });
+    const refused = await waitForMessage(t.fake, card.result!.ts as string, /precondition failed/, scaled(60_000));
+    assert.match(refused, /\/upgrade backend v2 \(r-\w+\) is running on backend/, refused);
+    assert.match(await upgrade, /Upgraded backend → v2/);
+    // The database was never touched by the refused restore: no side or previous database was made.
+    const [restore] = await query<{ state: string }>(t.stateDbUrl, 'select state from approval_requests where id = $1', [pending.id]);
+    assert.notEqual(restore.state, 'succeeded');
   });
 
   test('a change freeze refuses it, as any destructive command', { timeout: TIMEOUT }, async () => {
