@@ -167,3 +167,12 @@ describe('redactDeep', () => {
     assert.deepEqual(redactDeep(input), input);
   });
 });
+
+test('a command named for secrets and its summary are not a key and its value', () => {
+  for (const line of ['/secrets: Secrets (manual §5.2): list their age', '/secrets: 密钥管理（手册 §5.2）：查看密钥的存在时长', '/token: a summary']) {
+    assert.equal(redactText(line), line);
+  }
+  // The same words as a key and value still are.
+  assert.equal(redactText('secrets: hunter2-long'), 'secrets: ***');
+  assert.equal(redactText('db_secret: 密钥值'), 'db_secret: ***');
+});
