@@ -137,8 +137,9 @@ const PATTERNS: Array<{ test?: RegExp; re: RegExp; to: string }> = [
   { test: /requirepass|masterauth/i, re: new RegExp(String.raw`(\b(?:requirepass|masterauth)[ \t]+)${VALUE}`, 'gi'), to: `$1${MASK}` },
   // password=…, PGPASSWORD=…, aws_secret_access_key = …, api_key: …, "token": "…", SECRET_KEY=…
   {
-    // Not after `/`: `/secrets: Secrets (manual §5.2)` is a command's name and its summary, not a key and its value.
-    re: new RegExp(String.raw`((?<!/)${KEYWORDS}[A-Za-z0-9_.-]{0,40}\\?["']?[ \t]{0,8}[=:][ \t]{0,8})${VALUE}`, 'gi'),
+    // Not a slash command's name (a `/` at the start, after a space or mrkdwn's `*` `_`): `/secrets: Secrets
+    // (manual §5.2)` is a name and its summary. A path's `/run/secrets/password=x` still is a key and its value.
+    re: new RegExp(String.raw`((?<!(?:^|[\s*_(])/)${KEYWORDS}[A-Za-z0-9_.-]{0,40}\\?["']?[ \t]{0,8}[=:][ \t]{0,8})${VALUE}`, 'gi'),
     to: `$1${MASK}`,
   },
 ];

@@ -1,10 +1,15 @@
 // Pure helpers for /metrics: series names, figures, tables, sparklines and the step of a range query.
+import { redactText } from '../core/redact.ts';
 import type { T } from '../i18n/index.ts';
 
 /** A label value longer than this is cut in tables and legends (pod names, long URLs). */
 const MAX_LABEL = 48;
 
-const cut = (s: string, max = MAX_LABEL) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+/** Redacted before it is cut: a cut can drop the `@` that marks a URL's password as one. */
+export const cut = (raw: string, max = MAX_LABEL) => {
+  const s = redactText(raw);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+};
 
 /** How Prometheus writes a series: `up{instance="app1:9100", job="node"}`; `{}` for a bare number. */
 export function seriesName(metric: Record<string, string>): string {

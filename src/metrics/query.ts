@@ -3,7 +3,7 @@ import type { Report } from '../core/report.ts';
 import type { T } from '../i18n/index.ts';
 import type { InstantResult, PrometheusExecutor, RangeSeries } from '../targets/prometheus.ts';
 import { renderChart } from './chart.ts';
-import { columns, figures, formatValue, labelList, seriesName, sparkline, splitLabels, stepFor } from './format.ts';
+import { columns, cut, figures, formatValue, labelList, seriesName, sparkline, splitLabels, stepFor } from './format.ts';
 
 export interface QueryLimits {
   /** Rows of a table, sparklines of a range. */
@@ -53,7 +53,7 @@ export function instantReport(t: T, expr: string, result: InstantResult, url: st
   };
 }
 
-const cutCell = (s: string) => (s.length > 48 ? `${s.slice(0, 47)}…` : s);
+const cutCell = (s: string) => cut(s, 48);
 
 /**
  * The expression over the last `rangeMs`: a sparkline per series in the message, and the chart as

@@ -111,3 +111,11 @@ describe('chart spec', () => {
     assert.doesNotMatch(spec.data.values[0].s, /s3cret/);
   });
 });
+
+test('a long label holding a URL password is redacted before it is cut, so no part of the password shows', () => {
+  const password = 'Zq9'.repeat(13);
+  const url = `postgres://admin:${password}@db.internal:5432/mitong`;
+  const name = seriesName({ __name__: 'pg_up', dsn: url });
+  assert.ok(!name.includes(password.slice(0, 8)), name);
+  assert.match(name, /admin:\*\*\*/);
+});

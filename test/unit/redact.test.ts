@@ -172,7 +172,11 @@ test('a command named for secrets and its summary are not a key and its value', 
   for (const line of ['/secrets: Secrets (manual §5.2): list their age', '/secrets: 密钥管理（手册 §5.2）：查看密钥的存在时长', '/token: a summary']) {
     assert.equal(redactText(line), line);
   }
-  // The same words as a key and value still are.
+  assert.equal(redactText('*/secrets*: Secrets (manual §5.2)'), '*/secrets*: Secrets (manual §5.2)');
+  // The same words as a key and value still are, in a path too.
   assert.equal(redactText('secrets: hunter2-long'), 'secrets: ***');
+  assert.equal(redactText('cat /etc/app/secret_key: AbC123xyz'), 'cat /etc/app/secret_key: ***');
+  assert.equal(redactText('/run/secrets/password=hunter22'), '/run/secrets/password=***');
+  assert.equal(redactText('kv/secret_id=s3cr3t'), 'kv/secret_id=***');
   assert.equal(redactText('db_secret: 密钥值'), 'db_secret: ***');
 });
