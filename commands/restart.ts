@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { conflict } from '../src/upgrade/plan.ts';
 import type { Config } from '../src/config/schema.ts';
 import { defineCommand, type ExecContext } from '../src/core/define-command.ts';
 import { UserError } from '../src/core/errors.ts';
@@ -73,7 +74,9 @@ export default defineCommand({
     const now = await docker.inspect(name);
     if (!now) return msg('restart:precheck.gone', { name });
     if (now.id !== plan.target.containerId) return msg('restart:precheck.recreated', { name, before: String(plan.target.containerId).slice(0, 12), after: now.id.slice(0, 12) });
-    return undefined;
+    // Not while an upgrade or rollback switches this service's container.
+    const service = Object.entries(ctx.config.services).filter(([, s]) => s.container === name).map(([n]) => n);
+    return conflict(ctx.config, service, ctx.requestId, ['upgrade', 'rollback']);
   },
 
   async execute(ctx: ExecContext, plan: Plan) {

@@ -4,7 +4,7 @@ import { defineCommand, type ExecContext } from '../src/core/define-command.ts';
 import { UserError } from '../src/core/errors.ts';
 import { msg, type Msg } from '../src/i18n/index.ts';
 import {
-  backupTargetOf, conflict, expectedDowntime, imageShort, LOCK, precheckSwitch, recentVerifiedBackup, repositoryOf, resolveServices, switchSteps,
+  backupTargetOf, conflict, expectedDowntime, imageShort, LOCK, precheckSwitch, recentVerifiedBackup, repositoryFor, resolveServices, switchSteps,
   type SwitchItem, type SwitchPlanTarget,
 } from '../src/upgrade/plan.ts';
 import { runSwitchPlan } from '../src/upgrade/run.ts';
@@ -37,7 +37,7 @@ export default defineCommand({
     if (busy) throw new UserError(busy);
     const items: SwitchItem[] = [];
     for (const r of resolved) {
-      const toImage = `${r.svc.image ?? repositoryOf(r.raw.Config.Image)}:${tag}`;
+      const toImage = `${await repositoryFor(config, r.name, r.svc.image, r.raw.Config.Image)}:${tag}`;
       // Pulled now, not after approval: a tag that cannot be had is refused before anyone is asked.
       let present = await r.engine.image(toImage);
       if (!present) {

@@ -54,3 +54,8 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
 }
+
+/** An error as a reader sees it: a UserError in their language, anything else as it came. */
+export function readerMessage(t: T, err: unknown): string {
+  return err instanceof UserError ? err.localized(t) : errorMessage(err);
+}

@@ -9,6 +9,7 @@
  * generate command's stdout), goes to the host on stdin, and is added to the redaction pass in case
  * anything ever echoes it. The generate command's output is never shown, not even on failure.
  */
+import { conflict } from '../upgrade/plan.ts';
 import { randomBytes } from 'node:crypto';
 import type { Plan } from '../approvals/plan.ts';
 import type { CommandContext, ExecContext } from '../core/define-command.ts';
@@ -93,7 +94,8 @@ export async function rotatePrecheck(ctx: ExecContext, plan: Plan): Promise<stri
       const now = await dockerOf(ctx.targets, d).inspect(d.container);
       if (!now || now.id !== ids[i]) return msg('secrets:precheck.container_changed', { container: d.container, service: d.service });
     }
-    return undefined;
+    // Not while an upgrade or rollback switches a dependent's container.
+    return await conflict(ctx.config, cfg.services, ctx.requestId, ['upgrade', 'rollback']);
   } catch (err) {
     if (err instanceof UserError) return err.text;
     throw err;

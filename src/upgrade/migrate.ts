@@ -5,7 +5,7 @@
  * the container is removed afterwards whatever happened.
  */
 import type { ExecContext } from '../core/define-command.ts';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage, readerMessage } from '../core/errors.ts';
 import { oneOffSpec } from '../targets/docker-recreate.ts';
 import { engineFor, type SwitchItem } from './plan.ts';
 
@@ -24,7 +24,7 @@ export async function runMigration(ctx: ExecContext, item: SwitchItem, image: st
   const engine = engineFor(ctx.config, item.docker);
   const raw = await engine.container(item.containerId);
   const out: Migration = { started: false, code: null, tail: [] };
-  if (!raw) return { ...out, error: item.container };
+  if (!raw) return { ...out, error: ctx.t('restart:precheck.gone', { name: item.container }) };
   const old = await engine.image(raw.Image);
   const name = `${item.container}-migrate-${stamp}`;
   let id: string | undefined;
@@ -36,7 +36,7 @@ export async function runMigration(ctx: ExecContext, item: SwitchItem, image: st
     const logs = await ctx.targets.docker.get(item.docker)!.logs(id, { tail: TAIL, maxBytes: 8192 }).catch(() => '');
     out.tail = logs.split('\n').filter((l) => l.trim() !== '').slice(-TAIL);
   } catch (err) {
-    out.error = errorMessage(err);
+    out.error = readerMessage(ctx.t, err);
   } finally {
     if (id) await engine.remove(id).catch(() => undefined);
   }

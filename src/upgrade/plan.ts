@@ -73,6 +73,20 @@ export function repositoryOf(image: string): string {
   return colon > slash ? image.slice(0, colon) : image;
 }
 
+/**
+ * The repository a service's new tag belongs to: services.<name>.image, else the container's own
+ * image. A container made from a bare image id (a rollback to a tag that has moved since) names
+ * no repository: the last recorded one is used, or the reader is asked to set it in config.
+ */
+export async function repositoryFor(config: Config, service: string, image: string | undefined, containerImage: string): Promise<string> {
+  if (image) return image;
+  if (!containerImage.startsWith('sha256:')) return repositoryOf(containerImage);
+  const [last] = await upgrades(config).versions.latest(service);
+  const named = [last?.image, last?.replaced_image].find((i) => i && !i.startsWith('sha256:'));
+  if (named) return repositoryOf(named);
+  throw new UserError(msg('upgrade:errors.no_repository', { service, image: containerImage.slice(0, 19) }));
+}
+
 export const tagOf = (image: string) => {
   const slash = image.lastIndexOf('/');
   const colon = image.lastIndexOf(':');
@@ -116,16 +130,41 @@ export async function recentVerifiedBackup(config: Config, target: string): Prom
   return found?.id ?? null;
 }
 
-/** Another upgrade, rollback or restore running now whose services overlap these: refused before anyone approves. */
-export async function conflict(config: Config, services: string[], self?: string): Promise<Msg | undefined> {
-  const rows = await upgrades(config).db.query<{ id: string; command: string; args_text: string; plan: { target: Record<string, unknown> } }>(
-    `select id, command, args_text, plan from approval_requests where state = 'running' and command in ('upgrade', 'rollback', 'restore', 'restore undo') and id <> $1`,
-    [self ?? ''],
+/** Commands whose run stops or restarts services, and which services they touch. */
+// i18n-exempt: command names as approval requests store them
+const SWITCHING = ['upgrade', 'rollback', 'restore', 'restore undo', 'restart', 'secrets rotate'] as const;
+type Switching = (typeof SWITCHING)[number];
+
+function servicesOf(config: Config, command: Switching, target: Record<string, unknown>): string[] {
+  switch (command) {
+    case 'upgrade':
+    case 'rollback':
+      return itemsOf(target).map((i) => i.service);
+    // A restore stops the app's writers (restore.stop_services) for its swap.
+    case 'restore':
+    // i18n-exempt: a command name
+    case 'restore undo':
+      return config.restore.stop_services;
+    case 'restart':
+      return Object.entries(config.services).filter(([, s]) => s.container === target.containerName).map(([name]) => name);
+    // i18n-exempt: a command name
+    case 'secrets rotate':
+      return config.secrets[String(target.secret)]?.services ?? [];
+  }
+}
+
+/**
+ * Another run (of `kinds`) in progress now whose services overlap these: an upgrade is refused
+ * before anyone approves, and a restore, restart or rotation right before it starts, so that no
+ * two of them stop, rename or restart the same container at once.
+ */
+export async function conflict(config: Config, services: string[], self?: string, kinds: readonly Switching[] = SWITCHING): Promise<Msg | undefined> {
+  const rows = await upgrades(config).db.query<{ id: string; command: Switching; args_text: string; plan: { target: Record<string, unknown> } }>(
+    `select id, command, args_text, plan from approval_requests where state = 'running' and command = any($2) and id <> $1`,
+    [self ?? '', kinds],
   );
   for (const r of rows) {
-    // A restore stops the app's writers (restore.stop_services) for its swap.
-    const theirs = r.command.startsWith('restore') ? config.restore.stop_services : itemsOf(r.plan.target).map((i) => i.service);
-    const shared = services.filter((s) => theirs.includes(s));
+    const shared = services.filter((s) => servicesOf(config, r.command, r.plan.target).includes(s));
     if (shared.length) return msg('upgrade:errors.busy', { id: r.id, command: `/${r.command} ${r.args_text}`.trim(), services: shared });
   }
   return undefined;

@@ -5,7 +5,7 @@
  * the /restore of the preflight backup, which needs its own approval.
  */
 import type { ExecContext } from '../core/define-command.ts';
-import { UserError, errorMessage } from '../core/errors.ts';
+import { UserError, errorMessage, readerMessage } from '../core/errors.ts';
 import { channelMention, userMention } from '../core/mention.ts';
 import type { Report, Status } from '../core/report.ts';
 import { isMsg, type Msg, type T } from '../i18n/index.ts';
@@ -72,42 +72,55 @@ export async function runSwitchPlan(ctx: ExecContext, target: SwitchPlanTarget):
     if (m.code !== 0) return failed(ctx, title, run, t('upgrade:fail.where_migrate'), undefined);
   }
 
-  // 4. Switch each service, in the order given.
-  for (const item of items) {
-    await ctx.progress(t('upgrade:progress.switch', { service: item.service, from: item.fromImage, to: item.toImage }));
-    try {
-      const s = await switchTo(ctx, item, imageIds.get(item.service)!, stamp);
-      run.switched.push(s);
-      run.lines.push(t('upgrade:line.switched', { service: item.service, from: item.fromImage, to: item.toImage, seconds: seconds(t, s.downMs) }));
-    } catch (err) {
-      if (!(err instanceof SwitchFailed)) throw err;
-      if (err.state.stopped) run.switched.push(err.state);
-      return failed(ctx, title, run, t('upgrade:fail.where_switch', { service: item.service }), err.why);
+  // 4 and 5. Anything that stops the run once a container was switched (a lost lease, an engine
+  // error outside a step) is undone like a failed step: a half-switched service is never left behind.
+  try {
+    // 4. Switch each service, in the order given.
+    for (const item of items) {
+      await ctx.progress(t('upgrade:progress.switch', { service: item.service, from: item.fromImage, to: item.toImage }));
+      try {
+        const s = await switchTo(ctx, item, imageIds.get(item.service)!, stamp);
+        run.switched.push(s);
+        run.lines.push(t('upgrade:line.switched', { service: item.service, from: item.fromImage, to: item.toImage, seconds: seconds(t, s.downMs) }));
+      } catch (err) {
+        if (!(err instanceof SwitchFailed)) throw err;
+        if (err.state.stopped) run.switched.push(err.state);
+        return failed(ctx, title, run, t('upgrade:fail.where_switch', { service: item.service }), err.why);
+      }
     }
-  }
 
-  // 5. Verify for `settle`: health, no restarts, the smoke check.
-  await ctx.progress(t('upgrade:progress.verify', { ms: ctx.config.upgrade.settle }));
-  // An engine that stops answering is a failed verification too: the old containers are still there to go back to.
-  const why = await settle(ctx, run.switched, ctx.config.upgrade.settle)
-    .catch((err: unknown) => (err instanceof UserError ? err.text : errorMessage(err)));
-  if (why) return failed(ctx, title, run, t('upgrade:fail.where_verify'), why);
+    // 5. Verify for `settle`: health, no restarts, the smoke check.
+    await ctx.progress(t('upgrade:progress.verify', { ms: ctx.config.upgrade.settle }));
+    // An engine that stops answering is a failed verification too: the old containers are still there to go back to.
+    const why = await settle(ctx, run.switched, ctx.config.upgrade.settle)
+      .catch((err: unknown) => (err instanceof UserError ? err.text : errorMessage(err)));
+    if (why) return failed(ctx, title, run, t('upgrade:fail.where_verify'), why);
+  } catch (err) {
+    if (!run.switched.length) throw err;
+    return failed(ctx, title, run, t('upgrade:fail.where_interrupted'), err instanceof UserError ? err.text : errorMessage(err));
+  }
   run.lines.push(t(ctx.config.upgrade.smoke ? 'upgrade:line.verified_smoke' : 'upgrade:line.verified', { ms: ctx.config.upgrade.settle }));
 
   // Kept: the old containers go, the change is recorded.
-  await ctx.progress(t('upgrade:progress.finish'));
-  for (const s of run.switched) {
-    const problem = await dropPrevious(ctx, s);
-    if (problem) run.lines.push(t('upgrade:line.prev_left', { name: s.prevName, detail: problem }));
-  }
+  await ctx.progress(t('upgrade:progress.finish')).catch(() => undefined);
   const versions = upgrades(ctx.config).versions;
   for (const s of run.switched) {
-    const img = await engineFor(ctx.config, s.item.docker).image(imageIds.get(s.item.service)!);
-    await versions.record({
-      service: s.item.service, container: s.item.container, image: s.item.toImage, tag: s.item.tag, image_id: imageIds.get(s.item.service)!,
-      digest: img?.digest ?? null, deployed_by: ctx.requester, kind: target.kind, replaced_image: s.item.fromImage, replaced_image_id: s.item.fromImageId,
-      request_id: ctx.requestId, backup_id: run.backupId, downtime_ms: s.downMs,
-    });
+    try {
+      const img = await engineFor(ctx.config, s.item.docker).image(imageIds.get(s.item.service)!);
+      await versions.record({
+        service: s.item.service, container: s.item.container, image: s.item.toImage, tag: s.item.tag, image_id: imageIds.get(s.item.service)!,
+        digest: img?.digest ?? null, deployed_by: ctx.requester, kind: target.kind, replaced_image: s.item.fromImage, replaced_image_id: s.item.fromImageId,
+        request_id: ctx.requestId, backup_id: run.backupId, downtime_ms: s.downMs,
+      });
+    } catch (err) {
+      // The upgrade itself worked; without its record /rollback cannot find the way back, so the
+      // old container is kept for that (by hand) and the card says so.
+      run.lines.push(t('upgrade:line.record_failed', { service: s.item.service, name: s.prevName, detail: readerMessage(t, err) }));
+      continue;
+    }
+    // Only once recorded is the old container removed: /rollback finds the previous image in the record.
+    const problem = await dropPrevious(ctx, s);
+    if (problem) run.lines.push(t('upgrade:line.prev_left', { name: s.prevName, detail: problem }));
   }
   const down = totalDown(run.switched);
   await announce(ctx, `upgrade:announce.done_${target.kind}`, { what, seconds: seconds(t, down) }, 'ok');
@@ -135,9 +148,10 @@ async function failed(ctx: ExecContext, title: string, run: Run, where: string, 
       const r = await switchBack(ctx, s);
       allBack &&= r.ready;
       back.push(t(r.ready ? 'upgrade:line.back' : 'upgrade:line.back_not_ready', { service: s.item.service, image: s.item.fromImage, state: r.state }));
+      if (r.problem) back.push(t('upgrade:line.back_problem', { service: s.item.service, detail: r.problem }));
     } catch (err) {
       allBack = false;
-      back.push(t('upgrade:line.back_failed', { service: s.item.service, detail: err instanceof UserError ? err.localized(t) : errorMessage(err) }));
+      back.push(t('upgrade:line.back_failed', { service: s.item.service, detail: readerMessage(t, err) }));
     }
   }
   const lines = [...run.lines, t('upgrade:line.failed', { where, reason }), ...back];

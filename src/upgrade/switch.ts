@@ -5,7 +5,7 @@
  * container of the service being ready again.
  */
 import type { ExecContext } from '../core/define-command.ts';
-import { UserError, errorMessage } from '../core/errors.ts';
+import { UserError, errorMessage, readerMessage } from '../core/errors.ts';
 import { msg, type Msg } from '../i18n/index.ts';
 import { recreateSpec } from '../targets/docker-recreate.ts';
 import type { ContainerInfo } from '../targets/types.ts';
@@ -61,8 +61,9 @@ export async function switchTo(ctx: ExecContext, item: SwitchItem, imageId: stri
     // Set before the call: a stop that fails halfway may still have stopped it.
     s.stopped = true;
     await engine.stop(item.containerId, item.stopTimeoutSec);
-    await engine.rename(item.containerId, s.prevName);
+    // Also set before the call: a rename that timed out on our side may have happened.
     s.renamed = true;
+    await engine.rename(item.containerId, s.prevName);
     s.newId = await engine.createLike(raw, spec, { aliases: true });
     const made = await engine.container(s.newId);
     if (made?.Image !== imageId) throw new UserError(msg('upgrade:errors.image_moved', { image, planned: imageId.slice(7, 19), now: (made?.Image ?? '-').slice(7, 19) }));
@@ -82,35 +83,51 @@ export async function switchTo(ctx: ExecContext, item: SwitchItem, imageId: stri
 
 /**
  * Undoes a switch, whatever part of it was done: the new container removed, the old one renamed
- * back and started, and waited for. Returns whether the old one is ready again.
+ * back and started, and waited for. Returns whether the old one is ready again, and what went
+ * wrong on the way when something did; it throws only when the old container cannot be started.
  */
-export async function switchBack(ctx: ExecContext, s: Switched): Promise<{ ready: boolean; state: string }> {
+export async function switchBack(ctx: ExecContext, s: Switched): Promise<{ ready: boolean; state: string; problem?: string }> {
   const { item } = s;
   const engine = engineFor(ctx.config, item.docker);
   s.downSince ??= Date.now();
-  if (s.newId) {
-    await engine.stop(s.newId, item.stopTimeoutSec).catch(() => undefined);
-    await engine.remove(s.newId);
-  }
-  if (s.renamed) {
-    // The name is free once the new container is gone; a busy engine may take a moment to say so.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await engine.rename(item.containerId, item.container);
-        break;
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        await sleep(200 * (attempt + 1));
+  let problem: unknown;
+  try {
+    if (s.newId) {
+      await engine.stop(s.newId, item.stopTimeoutSec).catch(() => undefined);
+      await engine.remove(s.newId);
+    }
+    // A create that timed out on our side may still have made the container: whatever holds the
+    // service's name now and is not the old container goes too.
+    const holder = await engine.container(item.container);
+    if (holder && holder.Id !== item.containerId) {
+      await engine.stop(holder.Id, item.stopTimeoutSec).catch(() => undefined);
+      await engine.remove(holder.Id);
+    }
+    const old = await engine.container(item.containerId);
+    if (s.renamed && old && old.Name.replace(/^\//, '') !== item.container) {
+      // The name is free once the new container is gone; a busy engine may take a moment to say so.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await engine.rename(item.containerId, item.container);
+          break;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await sleep(200 * (attempt + 1));
+        }
       }
     }
+  } catch (err) {
+    problem = err;
   }
+  // Started whatever happened above: serving under the -prev name is better than being down.
   await engine.start(item.containerId);
   const { ready, info } = await docker(ctx, item.docker).waitReady(item.containerId, { deadlineMs: item.readyTimeoutMs });
   if (ready) {
     s.downMs += Date.now() - s.downSince;
     s.downSince = undefined;
   }
-  return { ready, state: stateText(info) };
+  // Started, though a step before it failed (e.g. it still carries the -prev name): said on the card.
+  return { ready, state: stateText(info), ...(problem ? { problem: readerMessage(ctx.t, problem) } : {}) };
 }
 
 /** Once verified: the old containers put aside are removed. A failure here is reported, not undone. */
@@ -119,6 +136,6 @@ export async function dropPrevious(ctx: ExecContext, s: Switched): Promise<strin
     await engineFor(ctx.config, s.item.docker).remove(s.item.containerId);
     return undefined;
   } catch (err) {
-    return errorMessage(err);
+    return readerMessage(ctx.t, err);
   }
 }

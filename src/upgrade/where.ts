@@ -5,7 +5,7 @@
  */
 import type { T } from '../i18n/index.ts';
 import type { Config } from '../config/schema.ts';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage, readerMessage } from '../core/errors.ts';
 import { engineFor, itemsOf } from './plan.ts';
 
 export async function whereSwitchIs(ctx: { t: T; config: Config }, target: Record<string, unknown>): Promise<{ summary: string; lines: string[] }> {
@@ -26,7 +26,7 @@ export async function whereSwitchIs(ctx: { t: T; config: Config }, target: Recor
         } else if (/-(migrate|prev)-/.test(left.name)) lines.push(t('upgrade:where.leftover', { name: left.name, state: left.state }));
       }
     } catch (err) {
-      lines.push(t('upgrade:where.unknown', { service: i.service, detail: errorMessage(err) }));
+      lines.push(t('upgrade:where.unknown', { service: i.service, detail: readerMessage(t, err) }));
     }
   }
   return { summary: t('upgrade:where.summary'), lines };
