@@ -151,6 +151,7 @@ export function parseNpmAudit(r: ExecResult): AuditOutcome {
       // A string in `via` names another vulnerable package this one depends on: the advisory is there.
       const ids = via.map((x) => (isObj(x) ? advisoryId(x) : typeof x === 'string' ? `via ${x}` : '')).filter(Boolean);
       const fa = v.fixAvailable;
+      // i18n-exempt: the command that applies the fix, as npm names it
       const fix = fa === true ? ['npm audit fix'] : isObj(fa) ? [`${String(fa.name)}@${String(fa.version)}${fa.isSemVerMajor ? ' (semver-major)' : ''}`] : [];
       vulnerable.push({ name, version: typeof v.range === 'string' ? v.range : '?', ids: [...new Set(ids)], fix, severity: severityOf(v.severity) });
     }

@@ -249,8 +249,9 @@ export function securityReport(t: T, config: Config, run: SecurityRun, took: num
       add('patches', 'unchecked', 'security:deps.none_installed', { label });
       continue;
     }
+    // The tool that is not there does not apply when the other one is (a Python app has no npm).
+    // i18n-exempt: the tools' command names
     for (const [tool, a] of [['pip-audit', d.pip], ['npm audit', d.npm]] as const) {
-      // The tool that is not there does not apply when the other one is (a Python app has no npm).
       if (absent(a)) continue;
       if (!a.checked) {
         const why = t(`security:deps.why.${a.why}`, { detail: a.detail, workdir: d.workdir, limit: t.duration(sec.deps_timeout) });
