@@ -474,6 +474,9 @@ export const configSchema = z.strictObject({
     // Each part (one host's accounts, its auth log, one database, one certificate…) gets this
     // long; one that does not answer is reported as such and holds up nothing else.
     timeout: timeout.prefault('15s'),
+    // 漏洞与补丁: how long pip-audit / npm audit may take in one container, probes included
+    // (they ask their index over the network, so longer than the other parts).
+    deps_timeout: timeout.prefault('120s'),
     // How far back 操作日志 reads opsbot's own audit.
     audit_window: durationWithin({ min: 60_000, max: 366 * 86_400_000 }).prefault('7d'),
     // Destructive actions started outside these hours (in `timezone`) are listed.

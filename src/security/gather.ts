@@ -11,6 +11,7 @@ import type { AuditWindow } from '../core/audit.ts';
 import { errorMessage } from '../core/errors.ts';
 import { outputOf } from '../targets/host-parse.ts';
 import type { HostExecutor, PostgresExecutor, RedisSecurity, Targets } from '../targets/types.ts';
+import { auditable, auditContainer, type ContainerDeps } from './deps-run.ts';
 import { parseAccounts, parseAuth, parseFirewall, parseUpdates, type Accounts, type AuthFacts, type Firewall, type Readable, type Updates } from './parse.ts';
 
 export type { Outcome };
@@ -51,6 +52,8 @@ export interface SecurityRun {
   hosts: HostSecurity[];
   tls: Array<Outcome<TlsFacts>>;
   audit: Outcome<AuditWindow>;
+  /** pip-audit / npm audit in each service's container. */
+  deps: Array<Outcome<ContainerDeps>>;
   since: Date;
 }
 
@@ -143,7 +146,9 @@ export async function gatherSecurity(targets: Targets, config: Config, auditWind
   const own = config.security.timeout;
   const tt = config.targets;
   const since = new Date(Date.now() - config.security.audit_window);
-  const [postgres, redis, hosts, tls, audit] = await Promise.all([
+  // The audits bound themselves by deps_timeout and say so; this margin only catches a stuck engine.
+  const depsLimit = config.security.deps_timeout + 5_000;
+  const [postgres, redis, hosts, tls, audit, deps] = await Promise.all([
     Promise.all([...targets.postgres.values()].map((p) => source(p.name, p.where, tt.postgres[p.name]?.timeout ?? own, () => pgSecurity(p)))),
     Promise.all([...targets.redis.values()].map((r) => source(r.name, r.where, tt.redis[r.name]?.timeout ?? own, () => r.security()))),
     Promise.all([...targets.hosts.values()].map((h) => hostSecurity(h, config, tt.hosts[h.name]?.timeout ?? own))),
@@ -152,6 +157,7 @@ export async function gatherSecurity(targets: Targets, config: Config, auditWind
       return source(where, where, own, () => readCertificate(e.host, e.port, e.servername, own));
     })),
     source('audit', 'opsbot', own, () => auditWindow(since)),
+    Promise.all(auditable(config).map(([name, s]) => source(name, s.container!, depsLimit, () => auditContainer(config, name)))),
   ]);
-  return { at: Date.now(), postgres, redis, hosts, tls, audit, since };
+  return { at: Date.now(), postgres, redis, hosts, tls, audit, deps, since };
 }

@@ -12,6 +12,7 @@ import type { T } from '../i18n/index.ts';
 import { limit } from '../targets/errors.ts';
 import type { Outcome, SecurityRun } from './gather.ts';
 import { parseWorkingHours, withinHours } from './hours.ts';
+import type { AuditOutcome, NpmSeverity, VulnPackage } from './deps.ts';
 import { isLoopback, isWildcard, portGuard, type Readable } from './parse.ts';
 
 export type Severity = 'ok' | 'warn' | 'crit' | 'unchecked';
@@ -229,13 +230,65 @@ export function securityReport(t: T, config: Config, run: SecurityRun, took: num
     else add('logs', 'ok', 'security:audit.in_hours', { n: w.destructive.length, window, hours: sec.working_hours });
   }
 
-  // 漏洞与补丁 inside the app's containers: opsbot's Docker access has no exec, so it cannot run
-  // pip-audit or npm audit there. Said plainly for each service, rather than left out.
-  const apps = Object.entries(config.services).filter(([, s]) => s.docker && s.container);
-  if (apps.length) for (const [name, s] of apps) add('patches', 'unchecked', 'security:deps.no_exec', { service: name, container: s.container });
-  else add('patches', 'unchecked', 'security:deps.no_services');
+  // 漏洞与补丁 inside the app's containers: pip-audit / npm audit where they are installed. What
+  // did not give a report is "not checked" with the reason; only a report with no vulnerability is ok.
+  if (!run.deps.length) add('patches', 'unchecked', 'security:deps.no_services');
+  for (const o of run.deps) {
+    const label = t('security:label.service', { service: o.name, container: o.where });
+    if (!o.ok) {
+      down('patches', label, o);
+      continue;
+    }
+    const d = o.facts;
+    if (!d.reached) {
+      add('patches', 'unchecked', `security:deps.${d.why}`, { label, detail: d.detail, limit: t.duration(sec.deps_timeout) });
+      continue;
+    }
+    const absent = (a: AuditOutcome) => !a.checked && a.why === 'not_installed';
+    if (absent(d.pip) && absent(d.npm)) {
+      add('patches', 'unchecked', 'security:deps.none_installed', { label });
+      continue;
+    }
+    // The tool that is not there does not apply when the other one is (a Python app has no npm).
+    // i18n-exempt: the tools' command names
+    for (const [tool, a] of [['pip-audit', d.pip], ['npm audit', d.npm]] as const) {
+      if (absent(a)) continue;
+      if (!a.checked) {
+        const why = t(`security:deps.why.${a.why}`, { detail: a.detail, workdir: d.workdir, limit: t.duration(sec.deps_timeout) });
+        add('patches', 'unchecked', 'security:deps.unchecked', { label, tool, why });
+        continue;
+      }
+      depsFindings(t, (sev, key, params) => add('patches', sev, key, { label, tool, ...params }), tool, a);
+    }
+  }
 
   return render(t, out, run, took);
+}
+
+/** How many packages one finding lists; the rest are counted. */
+const LISTED = 10;
+
+/** One tool's report: the vulnerable packages with their advisories and fixes, or that there were none. */
+function depsFindings(t: T, add: (sev: Severity, key: string, params: Record<string, unknown>) => void, tool: 'pip-audit' | 'npm audit', a: Extract<AuditOutcome, { checked: true }>) {
+  const v = a.vulnerable;
+  if (!v.length) add('ok', a.packages === null ? 'security:deps.clean_unknown' : 'security:deps.clean', { n: a.packages ?? 0 });
+  else {
+    const fix = (p: VulnPackage) => (p.fix.length ? t('security:deps.fixed_in', { versions: p.fix.join(', ') }) : t('security:deps.no_fix'));
+    const sevWord = (s: NpmSeverity) => t(`security:deps.severity.${s}`);
+    const items = v.slice(0, LISTED).map((p) => t(p.severity ? 'security:deps.item_npm' : 'security:deps.item_pip', { name: p.name, version: p.version, ids: p.ids.join(', ') || '?', fix: fix(p), severity: p.severity ? sevWord(p.severity) : '' }));
+    if (v.length > LISTED) items.push(t('security:deps.more', { n: v.length - LISTED }));
+    if (tool === 'pip-audit') {
+      // pip-audit gives no severity: every known vulnerability is a warning, with its ids and fixes.
+      add('warn', 'security:deps.pip_vulns', { count: v.length, packages: a.packages ?? '?', items });
+    } else {
+      const counts = (['critical', 'high', 'moderate', 'low', 'info'] as const)
+        .map((s) => [s, v.filter((p) => p.severity === s).length] as const).filter(([, n]) => n)
+        .map(([s, n]) => `${sevWord(s)} ${n}`).join(', ');
+      const worst = v.some((p) => p.severity === 'critical' || p.severity === 'high') ? 'crit' : 'warn';
+      add(worst, 'security:deps.npm_vulns', { count: v.length, counts, items });
+    }
+  }
+  if (a.skipped.length) add('unchecked', 'security:deps.skipped', { count: a.skipped.length, names: a.skipped.slice(0, LISTED) });
 }
 
 function render(t: T, out: Record<SectionName, Finding[]>, run: SecurityRun, took: number): Report {

@@ -249,29 +249,48 @@ export class DockerRecreate {
     }
   }
 
-  /** Runs `cmd` in a running container (docker exec, argv only); its exit code, or null past `timeoutMs`. */
-  async exec(name: string, cmd: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  /**
+   * Runs `cmd` in a running container (docker exec, argv only); its exit code, or null past
+   * `timeoutMs`. `output` is both streams as they came; `stdout` and `stderr` apart, for a tool
+   * whose report is on stdout and whose complaints are on stderr. Each keeps its first
+   * `maxBytes` (default 16 KiB); `truncated` says when more came.
+   */
+  async exec(name: string, cmd: string[], timeoutMs: number, opts: { maxBytes?: number } = {}): Promise<{ code: number | null; output: string; stdout: string; stderr: string; truncated: boolean }> {
+    const max = opts.maxBytes ?? 16_384;
     const c = this.docker.getContainer(this.ref(name));
     const e = await this.call(() => c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true }));
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const both: Buffer[] = [];
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const size = { both: 0, out: 0, err: 0 };
+    let truncated = false;
+    const keep = (into: Buffer[], key: 'out' | 'err', b: Buffer) => {
+      if (size[key] < max) { into.push(b); size[key] += b.length; } else truncated = true;
+      if (size.both < max) { both.push(b); size.both += b.length; }
+    };
+    const text = () => ({
+      output: Buffer.concat(both).toString('utf8'),
+      stdout: Buffer.concat(out).subarray(0, max).toString('utf8'),
+      stderr: Buffer.concat(err).subarray(0, max).toString('utf8'),
+      truncated: truncated || size.out > max || size.err > max,
+    });
     try {
       await this.call(async () => {
         const stream = await e.start({ hijack: true, stdin: false });
-        const sink = { write: (b: Buffer) => { if (size < 16_384) { chunks.push(b); size += b.length; } return true; } };
-        this.docker.modem.demuxStream(stream, sink as never, sink as never);
+        const sink = (into: Buffer[], key: 'out' | 'err') => ({ write: (b: Buffer) => { keep(into, key, b); return true; } });
+        this.docker.modem.demuxStream(stream, sink(out, 'out') as never, sink(err, 'err') as never);
         await new Promise<void>((resolve, reject) => {
           stream.on('end', resolve);
           stream.on('close', resolve);
           stream.on('error', reject);
         });
       }, timeoutMs);
-    } catch (err) {
-      if (!(err instanceof TimedOutError)) throw err;
-      return { code: null, output: Buffer.concat(chunks).toString('utf8') };
+    } catch (error) {
+      if (!(error instanceof TimedOutError)) throw error;
+      return { code: null, ...text() };
     }
     const info = await this.call(() => e.inspect());
-    return { code: info.ExitCode ?? null, output: Buffer.concat(chunks).toString('utf8') };
+    return { code: info.ExitCode ?? null, ...text() };
   }
 }
 
