@@ -199,6 +199,8 @@ export async function executeRotate(ctx: ExecContext, plan: Plan): Promise<Repor
   // Roll back: the status line only (never throws), since the lease may be what failed.
   ctx.status(t('secrets:progress.rollback', { file: cfg.file }));
   const back = await host.run('secretRestore', [cfg.file, link], { timeoutMs: STEP_TIMEOUT }).catch((err: unknown) => err);
+  // No rollback link: the write stopped before its rename, so the file still holds the old value.
+  if (isResult(back) && back.code === 5 && restarted.length === 0) return unchanged(failure);
   if (!isResult(back) || back.code !== 0) {
     const why = isResult(back) ? detail(back) : reason(t, back);
     lines.push(t('secrets:done.restore_failed', { detail: why }));

@@ -68,9 +68,13 @@ ln -f -- "$f" "$old" || { echo "cannot link the current file as $old" >&2; exit 
 mv -f -- "$tmp" "$f" || { rm -f -- "$old"; exit 3; }
 exit 0`;
 
-/** $1 the file, $2 the rollback link: the old file back in place, by one rename. */
+/**
+ * $1 the file, $2 the rollback link: the old file back in place, by one rename. Exit 5: there is
+ * no link, so the write never reached its rename (WRITE links first, and removes the link when its
+ * rename fails; the pre-check refuses to start beside an old link): the file was never replaced.
+ */
 // i18n-exempt: a shell script run on the host, not prose
-const RESTORE = `[ -f "$2" ] || { echo "$2 is gone" >&2; exit 3; }
+const RESTORE = `[ -f "$2" ] || { echo "$2 is not there: the file was not replaced" >&2; exit 5; }
 mv -f -- "$2" "$1"`;
 
 export const secretTemplates = {
