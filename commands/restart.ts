@@ -71,12 +71,16 @@ export default defineCommand({
   async precheck(ctx: ExecContext, plan: Plan) {
     const docker = dockerFor(ctx.targets, String(plan.target.docker));
     const name = String(plan.target.containerName);
+    // Not while an upgrade or rollback switches this service's container. Asked first: mid-switch
+    // the name is briefly free or held by the new container, which would read as "gone" or
+    // "recreated" and hide the upgrade that is the reason.
+    const service = Object.entries(ctx.config.services).filter(([, s]) => s.container === name).map(([n]) => n);
+    const busy = await conflict(ctx.config, service, ctx.requestId, ['upgrade', 'rollback']);
+    if (busy) return busy;
     const now = await docker.inspect(name);
     if (!now) return msg('restart:precheck.gone', { name });
     if (now.id !== plan.target.containerId) return msg('restart:precheck.recreated', { name, before: String(plan.target.containerId).slice(0, 12), after: now.id.slice(0, 12) });
-    // Not while an upgrade or rollback switches this service's container.
-    const service = Object.entries(ctx.config.services).filter(([, s]) => s.container === name).map(([n]) => n);
-    return conflict(ctx.config, service, ctx.requestId, ['upgrade', 'rollback']);
+    return undefined;
   },
 
   async execute(ctx: ExecContext, plan: Plan) {
