@@ -86,6 +86,10 @@ export async function rotatePrecheck(ctx: ExecContext, plan: Plan): Promise<stri
   const cfg = ctx.config.secrets[name];
   if (!cfg || cfg.file !== plan.target.file || cfg.host !== plan.target.host) return msg('secrets:precheck.config_changed', { name });
   try {
+    // Asked first: while an upgrade or rollback switches a dependent, its container is a new one,
+    // and "container changed" would hide the reason.
+    const busy = await conflict(ctx.config, cfg.services, ctx.requestId, ['upgrade', 'rollback']);
+    if (busy) return busy;
     const facts = await checkFile(ctx.t, secretHost(ctx.targets, cfg), cfg);
     if (facts.mtime !== plan.target.mtime || facts.size !== plan.target.size) return msg('secrets:precheck.file_changed', { file: cfg.file });
     const deps = dependents(ctx.config, cfg.services);
@@ -94,8 +98,7 @@ export async function rotatePrecheck(ctx: ExecContext, plan: Plan): Promise<stri
       const now = await dockerOf(ctx.targets, d).inspect(d.container);
       if (!now || now.id !== ids[i]) return msg('secrets:precheck.container_changed', { container: d.container, service: d.service });
     }
-    // Not while an upgrade or rollback switches a dependent's container.
-    return await conflict(ctx.config, cfg.services, ctx.requestId, ['upgrade', 'rollback']);
+    return undefined;
   } catch (err) {
     if (err instanceof UserError) return err.text;
     throw err;
