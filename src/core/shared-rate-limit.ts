@@ -1,25 +1,33 @@
-import type { Queryable } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
 import { errorMessage } from './errors.ts';
 import type { Logger } from './log.ts';
 import { RateLimiter, WINDOW_MS, type Limiter } from './rate-limit.ts';
 import { withTimeout } from './timeout.ts';
 
 /**
- * One statement takes a slot: the key's row is inserted or updated under its row lock, keeping
- * only the hits still in the window and appending this one when there is room. A refusal leaves
- * the row's hits as they were (refusals are not requests), exactly like the in-memory limiter.
- * $1 key, $2 limit, $3 now in epoch ms (null: the database's clock, the same for every replica),
- * $4 window in ms.
+ * A take is one short transaction of two statements. The first locks the key's row (created on
+ * first use) and reads the clock: every take of a key, from any replica, waits here for the one
+ * before it, and the second statement, taken after the lock, sees what that one committed.
+ * $1 key, $2 now in epoch ms (null: the database's clock, the same for every replica).
  */
-const TAKE = `with clock as (select coalesce($3::bigint, floor(extract(epoch from clock_timestamp()) * 1000)::bigint) as now_ms)
-insert into rate_limit_hits as r (key, hits, admitted, updated_at)
-select $1, array[now_ms], true, now() from clock
-on conflict (key) do update set
-  hits = (select case when cardinality(kept) < $2 then kept || now_ms else kept end
-          from (select c.now_ms, array(select h from unnest(r.hits) h where h > c.now_ms - $4 order by h) as kept from clock c) s),
-  admitted = (select count(*) from unnest(r.hits) h, clock c where h > c.now_ms - $4) < $2,
-  updated_at = now()
-returning admitted, hits[1] as oldest, (select now_ms from clock) as now_ms`;
+const LOCK = `insert into rate_limit_keys as k (key) values ($1)
+on conflict (key) do update set updated_at = now()
+returning k.next_seq, coalesce($2::bigint, floor(extract(epoch from clock_timestamp()) * 1000)::bigint) as now_ms`;
+
+/**
+ * The key's requests are a queue of rows numbered in order; the window is its newest rows, so
+ * their count is next_seq minus the first one still in it, found through the primary key. Rows
+ * that left the window are deleted as it moves on, each once, so a take costs the same whatever
+ * the limit. A refusal leaves the queue as it was (refusals are not requests), exactly like the
+ * in-memory limiter. $1 key, $2 now (ms), $3 next_seq, $4 window (ms), $5 limit.
+ */
+const TAKE = `with gone as (delete from rate_limit_log where key = $1 and at <= $2::bigint - $4),
+first as (select seq, at from rate_limit_log where key = $1 and at > $2::bigint - $4 order by seq limit 1),
+ins as (insert into rate_limit_log (key, seq, at)
+        select $1, $3::bigint, $2::bigint where $3::bigint - coalesce((select seq from first), $3::bigint) < $5
+        returning seq),
+upd as (update rate_limit_keys set next_seq = next_seq + 1 where key = $1 and exists (select 1 from ins) returning 1)
+select exists (select 1 from ins) as admitted, (select at from first) as oldest`;
 
 /**
  * The per-user limit kept in the state store, so that N per minute means N across every replica
@@ -34,7 +42,7 @@ export class SharedRateLimiter implements Limiter {
   private lastPrune = 0;
 
   constructor(
-    private readonly store: Queryable,
+    private readonly store: Pick<Store, 'query' | 'transaction'>,
     private readonly perMinute: number,
     private readonly log: Logger,
     private readonly opts: { timeoutMs?: number; now?: () => number } = {},
@@ -45,7 +53,11 @@ export class SharedRateLimiter implements Limiter {
   async take(key: string): Promise<number> {
     try {
       const now = this.opts.now?.() ?? null;
-      const [row] = await withTimeout(this.store.query<{ admitted: boolean; oldest: string; now_ms: string }>(TAKE, [key, this.perMinute, now, WINDOW_MS]), this.opts.timeoutMs ?? 2000);
+      const row = await withTimeout(this.store.transaction(async (q) => {
+        const [k] = await q.query<{ next_seq: string; now_ms: string }>(LOCK, [key, now]);
+        const [r] = await q.query<{ admitted: boolean; oldest: string | null }>(TAKE, [key, k.now_ms, k.next_seq, WINDOW_MS, this.perMinute]);
+        return { ...r, now_ms: k.now_ms };
+      }), this.opts.timeoutMs ?? 2000);
       this.prune();
       return row.admitted ? 0 : Math.max(1, Number(row.oldest) + WINDOW_MS - Number(row.now_ms));
     } catch (err) {
@@ -63,7 +75,12 @@ export class SharedRateLimiter implements Limiter {
     const at = Date.now();
     if (at - this.lastPrune < WINDOW_MS) return;
     this.lastPrune = at;
-    this.store.query(`delete from rate_limit_hits where updated_at < now() - $1 * interval '1 millisecond'`, [2 * WINDOW_MS]).catch((err: unknown) => {
+    // Idle by the database's own clock (updated_at), never by a request's time, which tests set.
+    this.store.query(
+      `with idle as (delete from rate_limit_keys where updated_at < now() - $1 * interval '1 millisecond' returning key)
+       delete from rate_limit_log l using idle where l.key = idle.key`,
+      [2 * WINDOW_MS],
+    ).catch((err: unknown) => {
       this.log.warn({ err: errorMessage(err) }, 'rate limit: could not prune idle keys');
     });
   }
