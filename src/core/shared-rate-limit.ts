@@ -1,33 +1,17 @@
-import type { Store } from '../store/types.ts';
+import type { Queryable } from '../store/types.ts';
 import { errorMessage } from './errors.ts';
 import type { Logger } from './log.ts';
 import { RateLimiter, WINDOW_MS, type Limiter } from './rate-limit.ts';
 import { withTimeout } from './timeout.ts';
 
 /**
- * A take is one short transaction of two statements. The first locks the key's row (created on
- * first use) and reads the clock: every take of a key, from any replica, waits here for the one
- * before it, and the second statement, taken after the lock, sees what that one committed.
- * $1 key, $2 now in epoch ms (null: the database's clock, the same for every replica).
+ * A take is one call of rate_limit_take (migration 012): it locks the key's row, drops the
+ * requests that left the window, counts the rest from the queue's numbering and appends this one
+ * when there is room, at the same cost whatever the limit. A refusal leaves the queue as it was
+ * (refusals are not requests), exactly like the in-memory limiter. $1 key, $2 now in epoch ms
+ * (null: the database's clock, the same for every replica), $3 window (ms), $4 limit.
  */
-const LOCK = `insert into rate_limit_keys as k (key) values ($1)
-on conflict (key) do update set updated_at = now()
-returning k.next_seq, coalesce($2::bigint, floor(extract(epoch from clock_timestamp()) * 1000)::bigint) as now_ms`;
-
-/**
- * The key's requests are a queue of rows numbered in order; the window is its newest rows, so
- * their count is next_seq minus the first one still in it, found through the primary key. Rows
- * that left the window are deleted as it moves on, each once, so a take costs the same whatever
- * the limit. A refusal leaves the queue as it was (refusals are not requests), exactly like the
- * in-memory limiter. $1 key, $2 now (ms), $3 next_seq, $4 window (ms), $5 limit.
- */
-const TAKE = `with gone as (delete from rate_limit_log where key = $1 and at <= $2::bigint - $4),
-first as (select seq, at from rate_limit_log where key = $1 and at > $2::bigint - $4 order by seq limit 1),
-ins as (insert into rate_limit_log (key, seq, at)
-        select $1, $3::bigint, $2::bigint where $3::bigint - coalesce((select seq from first), $3::bigint) < $5
-        returning seq),
-upd as (update rate_limit_keys set next_seq = next_seq + 1 where key = $1 and exists (select 1 from ins) returning 1)
-select exists (select 1 from ins) as admitted, (select at from first) as oldest`;
+const TAKE = 'select admitted, oldest, now_ms from rate_limit_take($1, $2, $3, $4)';
 
 /**
  * The per-user limit kept in the state store, so that N per minute means N across every replica
@@ -42,7 +26,7 @@ export class SharedRateLimiter implements Limiter {
   private lastPrune = 0;
 
   constructor(
-    private readonly store: Pick<Store, 'query' | 'transaction'>,
+    private readonly store: Queryable,
     private readonly perMinute: number,
     private readonly log: Logger,
     private readonly opts: { timeoutMs?: number; now?: () => number } = {},
@@ -53,11 +37,7 @@ export class SharedRateLimiter implements Limiter {
   async take(key: string): Promise<number> {
     try {
       const now = this.opts.now?.() ?? null;
-      const row = await withTimeout(this.store.transaction(async (q) => {
-        const [k] = await q.query<{ next_seq: string; now_ms: string }>(LOCK, [key, now]);
-        const [r] = await q.query<{ admitted: boolean; oldest: string | null }>(TAKE, [key, k.now_ms, k.next_seq, WINDOW_MS, this.perMinute]);
-        return { ...r, now_ms: k.now_ms };
-      }), this.opts.timeoutMs ?? 2000);
+      const [row] = await withTimeout(this.store.query<{ admitted: boolean; oldest: string | null; now_ms: string }>(TAKE, [key, now, WINDOW_MS, this.perMinute]), this.opts.timeoutMs ?? 2000);
       this.prune();
       return row.admitted ? 0 : Math.max(1, Number(row.oldest) + WINDOW_MS - Number(row.now_ms));
     } catch (err) {
