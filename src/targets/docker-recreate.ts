@@ -7,13 +7,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import Docker from 'dockerode';
 import { UnavailableError, UserError } from '../core/errors.ts';
-import { TimeoutError, withTimeout } from '../core/timeout.ts';
+import { dockerCall } from './docker.ts';
 import { msg } from '../i18n/index.ts';
-import { limit, TimedOutError } from './errors.ts';
+import { TimedOutError } from './errors.ts';
 
 /** Docker's rule for names; anything else would be spliced into the API path. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
 const COMPOSE_LABEL = /^com\.docker\.compose\./;
 
 export interface ImageRef {
@@ -124,19 +123,8 @@ export class DockerRecreate {
     this.docker = new Docker({ socketPath: socket });
   }
 
-  private async call<T>(work: (abortSignal: AbortSignal) => Promise<T>, ms = this.timeoutMs): Promise<T> {
-    const abort = new AbortController();
-    try {
-      return await withTimeout(work(abort.signal), ms);
-    } catch (err) {
-      if (err instanceof TimeoutError) {
-        abort.abort(err);
-        throw new TimedOutError(msg('targets:docker.timed_out', { socket: this.socket, ...limit(ms) }), ms);
-      }
-      const code = (err as NodeJS.ErrnoException | null)?.code;
-      if (code && UNREACHABLE.has(code)) throw new UnavailableError(msg('targets:docker.unreachable', { socket: this.socket, code }));
-      throw err;
-    }
+  private call<T>(work: (abortSignal: AbortSignal) => Promise<T>, ms = this.timeoutMs): Promise<T> {
+    return dockerCall(this.socket, ms, work);
   }
 
   private ref(name: string): string {

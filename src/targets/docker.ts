@@ -29,6 +29,26 @@ const DEFAULT_MAX_LINE_BYTES = 8 * 1024;
 const DEFAULT_SCAN_DEADLINE_MS = 60_000;
 /** Errors that mean "the engine is not there", as opposed to "the engine said no". */
 const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
+
+/**
+ * One Docker API call on `socket`: bounded by a timeout (a hung socket must never hang a
+ * command), aborted when it fires, and with "engine not reachable" turned into UnavailableError.
+ * Shared by every executor that talks to an engine.
+ */
+export async function dockerCall<T>(socket: string, ms: number, work: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  try {
+    return await withTimeout(work(abort.signal), ms);
+  } catch (err) {
+    if (err instanceof TimeoutError) {
+      abort.abort(err);
+      throw new TimedOutError(msg('targets:docker.timed_out', { socket, ...limit(ms) }), ms);
+    }
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    if (code && UNREACHABLE.has(code)) throw new UnavailableError(msg('targets:docker.unreachable', { socket, code }));
+    throw err;
+  }
+}
 /** Docker's own rule for names; anything else would be spliced into the API path. */
 const CONTAINER_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -130,19 +150,8 @@ export class DockerTarget implements DockerExecutor {
    * Every API call goes through here: bounded by a timeout (a hung socket must never hang a
    * command), aborted when it fires, and with "engine not reachable" turned into UnavailableError.
    */
-  private async call<T>(work: (abortSignal: AbortSignal) => Promise<T>, ms = this.timeoutMs): Promise<T> {
-    const abort = new AbortController();
-    try {
-      return await withTimeout(work(abort.signal), ms);
-    } catch (err) {
-      if (err instanceof TimeoutError) {
-        abort.abort(err);
-        throw new TimedOutError(msg('targets:docker.timed_out', { socket: this.socket, ...limit(ms) }), ms);
-      }
-      const code = (err as NodeJS.ErrnoException | null)?.code;
-      if (code && UNREACHABLE.has(code)) throw new UnavailableError(msg('targets:docker.unreachable', { socket: this.socket, code }));
-      throw err;
-    }
+  private call<T>(work: (abortSignal: AbortSignal) => Promise<T>, ms = this.timeoutMs): Promise<T> {
+    return dockerCall(this.socket, ms, work);
   }
 
   private container(ref: string): Docker.Container {

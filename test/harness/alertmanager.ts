@@ -1,14 +1,13 @@
 // Starts a real Alertmanager (Debian's prometheus-alertmanager) on a free port, with a temp config
 // whose only receiver is the bot's POST /alertmanager (bearer token, send_resolved) and short
 // group timings, and a temp storage path. Runs in the foreground as our child; killed on exit.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { scaled, sleep } from '../helpers/wait.ts';
-import { freePort, onProcessExit } from './ports.ts';
+import { startDaemon } from './daemon.ts';
+import { freePort } from './ports.ts';
 
 export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
 
@@ -42,8 +41,6 @@ export interface Alertmanager {
   stop(): Promise<void>;
 }
 
-const hasSetpriv = existsSync('/usr/bin/setpriv');
-
 export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Alertmanager> {
   const dir = await mkdtemp(join(tmpdir(), 'opsbot-am-'));
   const port = opts.port ?? (await freePort());
@@ -68,31 +65,7 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Aler
     // No gossip: a lone test instance, and no second port to collide on.
     '--cluster.listen-address=', '--log.level=debug',
   ];
-  const [file, argv] = hasSetpriv ? ['setpriv', ['--pdeathsig', 'SIGKILL', ALERTMANAGER_BIN, ...args]] : [ALERTMANAGER_BIN, args];
-  const child: ChildProcess = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (c: Buffer) => {
-    output = (output + c.toString()).slice(-256 * 1024);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const unhook = onProcessExit(() => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const deadline = Date.now() + scaled(20_000);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`alertmanager exited (${child.exitCode}):\n${output}`);
-    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`alertmanager did not become ready on ${url}:\n${output}`);
-    }
-    await sleep(100);
-  }
+  const daemon = await startDaemon({ name: 'alertmanager', bin: ALERTMANAGER_BIN, args, dir, readyUrl: `${url}/-/ready`, readyMs: 20000 });
 
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -107,13 +80,7 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Aler
       await api('POST', '/api/v2/alerts', alerts.map((a) => ({ annotations: {}, generatorURL: 'http://prometheus.internal:9090/graph?g0.expr=up%3D%3D0&g0.tab=1', ...a })));
     },
     silences: () => api('GET', '/api/v2/silences'),
-    logs: () => output,
-    async stop() {
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      child.kill('SIGKILL');
-      unhook();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    logs: daemon.logs,
+    stop: daemon.stop,
   };
 }

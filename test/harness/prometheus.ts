@@ -5,16 +5,15 @@
 //
 // Also here: a tiny exporter, an HTTP server that serves whatever Prometheus text a test gives it,
 // for node_exporter-style figures and an application's request counters that the test drives.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { scaled, sleep } from '../helpers/wait.ts';
-import { freePort, onProcessExit } from './ports.ts';
+import { startDaemon } from './daemon.ts';
+import { freePort } from './ports.ts';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
@@ -56,8 +55,6 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-const hasSetpriv = existsSync('/usr/bin/setpriv');
-
 export async function startPrometheus(opts: PrometheusOptions): Promise<Prometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'opsbot-prom-'));
   const port = opts.port ?? (await freePort());
@@ -79,31 +76,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`, '--log.level=info',
   ];
-  const [file, argv] = hasSetpriv ? ['setpriv', ['--pdeathsig', 'SIGKILL', PROMETHEUS_BIN, ...args]] : [PROMETHEUS_BIN, args];
-  const child: ChildProcess = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-  let output = '';
-  const keep = (c: Buffer) => {
-    output = (output + c.toString()).slice(-256 * 1024);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const unhook = onProcessExit(() => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const deadline = Date.now() + scaled(30_000);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${output}`);
-    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`prometheus did not become ready on ${url}:\n${output}`);
-    }
-    await sleep(100);
-  }
+  const daemon = await startDaemon({ name: 'prometheus', bin: PROMETHEUS_BIN, args, dir, readyUrl: `${url}/-/ready`, readyMs: 30000, cwd: dir });
 
   const api = async (path: string) => {
     const res = await fetch(`${url}${path}`);
@@ -117,14 +90,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     query: async (expr) => (await api(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
     alerts: async () => (await api('/api/v1/alerts')).alerts,
     targets: async () => (await api('/api/v1/targets?state=active')).activeTargets.map((t: any) => ({ job: t.labels.job, health: t.health, lastError: t.lastError })),
-    logs: () => output,
-    async stop() {
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      child.kill('SIGKILL');
-      unhook();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    logs: daemon.logs,
+    stop: daemon.stop,
   };
 }
 
