@@ -3,7 +3,7 @@
  * listener only acks, measured in the same run, in interleaved rounds.
  *
  *   npx tsx bench/ack-latency.ts [--duration 10] [--connections 10] [--rounds 3] [--warmup 3]
- *                                [--rate N] [--rate-limit 1000000|off] [--quiet-wait 30] [--profile DIR]
+ *                                [--rate N] [--rate-limit 1000000|off] [--quiet-wait 30] [--profile DIR] [--users N]
  *                                [--bot-config '{"targets":{"local":false}}']
  *
  * Goal (the issue): opsbot's p99 no worse than 1.25× the bare app's, throughput at least 80% of it.
@@ -16,7 +16,8 @@
  * sends N requests/s evenly spaced (open loop), to compare latency at a load both can carry.
  * --rate-limit sets the bot's rate_limit.requests_per_minute (or turns it off); --profile DIR
  * writes a V8 CPU profile of the bot's process there; --bot-config merges JSON into the bot's
- * generated config, to see what a setting costs. Before each round the script waits up to
+ * generated config, to see what a setting costs; --users N sends the requests from N users in
+ * turn (closed loop only), to measure the rate limit at a realistic setting. Before each round the script waits up to
  * --quiet-wait seconds for other work on the machine to settle, reports that work's CPU, and
  * measures a round again (twice at most) when other work took more than a quarter core during it.
  */
@@ -47,6 +48,7 @@ const { values: opt } = parseArgs({
     profile: { type: 'string' },
     'quiet-wait': { type: 'string', default: '30' },
     'bot-config': { type: 'string' },
+    users: { type: 'string', default: '1' },
   },
 });
 const seconds = Number(opt.duration);
@@ -55,6 +57,11 @@ const roundCount = Number(opt.rounds);
 const warmup = Number(opt.warmup);
 const quietWaitMs = Number(opt['quiet-wait']) * 1000;
 const rate = opt.rate === undefined ? undefined : Number(opt.rate);
+// The requests come from this many users in turn: with one, every request takes the same user's
+// rate-limit slot; with many at the default limit, the limit is measured as it is deployed.
+const users = Number(opt.users);
+if (!(Number.isInteger(users) && users >= 1)) throw new Error('--users must be a whole number of users, 1 or more');
+if (users > 1 && opt.rate !== undefined) throw new Error('--users works with the closed-loop load only, not with --rate');
 if (rate !== undefined && !(rate > 0)) throw new Error('--rate must be a positive number');
 const rateLimit = opt['rate-limit'] === 'off' ? { enabled: false } : { requests_per_minute: Number(opt['rate-limit']) };
 for (const [name, v] of Object.entries({ duration: seconds, connections, rounds: roundCount, warmup, 'quiet-wait': quietWaitMs })) {
@@ -90,6 +97,7 @@ const command = [
   ...(opt['rate-limit'] !== '1000000' ? [`--rate-limit ${opt['rate-limit']}`] : []),
   ...(opt['quiet-wait'] !== '30' ? [`--quiet-wait ${opt['quiet-wait']}`] : []),
   ...(opt['bot-config'] ? [`--bot-config '${opt['bot-config']}'`] : []),
+  ...(users > 1 ? [`--users ${users}`] : []),
 ].join(' ');
 
 let pg: PgServer | undefined;
@@ -155,7 +163,10 @@ try {
   children.push(bare);
   const apps: Record<AppName, ChildHandle> = { bare, bot };
 
-  const body = commandBody({ command: '/health', text: '', user_id: 'U0ONCALL', channel_id: 'C0OPS', response_url: `${fakeBase}/response/bench` });
+  const bodies = Array.from({ length: users }, (_, i) => commandBody({
+    command: '/health', text: '', user_id: users === 1 ? 'U0ONCALL' : `U0BENCH${String(i).padStart(5, '0')}`, channel_id: 'C0OPS', response_url: `${fakeBase}/response/bench`,
+  }));
+  const body = bodies[0];
   const endpoint = (app: AppName) => `${apps[app].ready.url}/slack/events`;
   /** Reports the fake Slack has accepted so far, and Web API calls it answered with an error. */
   const tally = async () => {
@@ -185,7 +196,7 @@ try {
     const done0 = await finished();
     await Promise.all([child.call('mark'), fake.call('mark')]);
     const window = cpuWindow(roots);
-    const load = { url: endpoint(app), secret: SECRET, body, seconds: secs, connections };
+    const load = { url: endpoint(app), secret: SECRET, body, ...(users > 1 ? { bodies } : {}), seconds: secs, connections };
     const result = rate ? await runPaced({ ...load, rate }) : await runLoad(load);
     const cpu = window();
     const [proc, fakeProc, atEnd, done1] = await Promise.all([child.call<ProcStats>('stats'), fake.call<ProcStats>('stats'), tally(), finished()]);

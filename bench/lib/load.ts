@@ -35,6 +35,8 @@ export interface LoadOptions {
   url: string;
   secret: string;
   body: string;
+  /** Bodies to send in turn instead of `body` (closed loop only), each signed once up front. */
+  bodies?: string[];
   seconds: number;
   connections: number;
 }
@@ -87,6 +89,16 @@ function result(latencies: number[], statuses: Record<string, number>, errors: n
   };
 }
 
+/** A setupRequest that sends the bodies in turn, each with its own signature (made once: Slack's are valid for 5 minutes). */
+function rotate(secret: string, bodies: string[]) {
+  const signed = bodies.map((body) => ({ body, headers: signedRequest(secret, body) }));
+  let next = 0;
+  return (req: autocannon.Request): autocannon.Request => {
+    const s = signed[next++ % signed.length];
+    return { ...req, body: s.body, headers: { ...req.headers, ...s.headers } };
+  };
+}
+
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
@@ -97,6 +109,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       method: 'POST',
       headers: signedRequest(opts.secret, opts.body),
       body: opts.body,
+      ...(opts.bodies ? { requests: [{ setupRequest: rotate(opts.secret, opts.bodies) }] } : {}),
       connections: opts.connections,
       pipelining: 1,
       duration: opts.seconds,
