@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/define-command.ts';
-import { UserError, errorMessage } from '../src/core/errors.ts';
+import { UserError, readerMessage } from '../src/core/errors.ts';
 import { userMention } from '../src/core/mention.ts';
 import type { Report } from '../src/core/report.ts';
 import { didYouMean } from '../src/core/suggest.ts';
@@ -35,7 +35,7 @@ export default defineCommand({
         running = raw ? raw.Config.Image : t('upgrade:versions.no_container', { container: svc.container });
         runningId = raw?.Image ?? null;
       } catch (err) {
-        running = t('upgrade:versions.unreachable', { docker: svc.docker, detail: err instanceof UserError ? err.localized(t) : errorMessage(err) });
+        running = t('upgrade:versions.unreachable', { docker: svc.docker, detail: readerMessage(t, err) });
       }
       if (!row) return t('upgrade:versions.unrecorded', { service: name, image: running, id: imageShort(runningId) });
       const line = t('upgrade:versions.line', {

@@ -5,7 +5,7 @@ import type { Targets } from '../targets/types.ts';
 import { approvalCard } from './card.ts';
 import { ApprovalStore, type ApprovalRequest } from './store.ts';
 import { allCommands, ruleKey, type AnyCommand, type ExecContext } from '../core/define-command.ts';
-import { InternalError, UserError, errorMessage } from '../core/errors.ts';
+import { InternalError, UserError, errorMessage, readerMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { hashPlan, type Plan } from './plan.ts';
 import type { Rbac } from '../core/rbac.ts';
@@ -345,7 +345,7 @@ export class ApprovalEngine {
     } catch (err) {
       if (lease.stopRequested && !lease.lost) outcome = 'cancelled';
       else if (!(err instanceof LeaseLostError)) log.error({ id: req.id, err: errorMessage(err) }, 'approved action failed');
-      result = { summary: redactText(err instanceof UserError ? err.localized(t) : errorMessage(err)) };
+      result = { summary: redactText(readerMessage(t, err)) };
     } finally {
       lease.stop();
       this.live.delete(req.id);

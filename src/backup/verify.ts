@@ -4,7 +4,7 @@
  * scratch database is dropped whatever happens. The result is recorded on the backup.
  */
 import type { ExecContext } from '../core/define-command.ts';
-import { errorMessage, UserError } from '../core/errors.ts';
+import { errorMessage, readerMessage } from '../core/errors.ts';
 import type { Report } from '../core/report.ts';
 import { checksumProblems, restoreInto } from './check.ts';
 import { stamp } from './ids.ts';
@@ -35,7 +35,7 @@ export async function verifyBackup(ctx: ExecContext, store: BackupStore, row: Ba
     } catch (err) {
       // Stopped, or the lease lost: that says nothing about the backup, so nothing is recorded.
       if (ctx.signal.aborted) throw err;
-      problems = [err instanceof UserError ? err.localized(t) : errorMessage(err)];
+      problems = [readerMessage(t, err)];
       lines.push(t('backup:verify.restore_failed'));
     } finally {
       await ctx.progress(t('backup:step.drop_scratch', { database: scratch })).catch(() => {});

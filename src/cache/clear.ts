@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Plan } from '../approvals/plan.ts';
 import type { CommandContext, ExecContext } from '../core/define-command.ts';
-import { UserError, errorMessage } from '../core/errors.ts';
+import { UserError, readerMessage } from '../core/errors.ts';
 import type { Report } from '../core/report.ts';
 import { msg } from '../i18n/index.ts';
 import type { RedisExecutor, RedisKeyInfo, RedisScanPage, RedisSession } from '../targets/types.ts';
@@ -186,7 +186,7 @@ export async function executeClear(ctx: ExecContext, redis: RedisExecutor, plan:
     },
   })).catch((err: unknown) => {
     // What was deleted before the failure is gone for good: the reader must know how much.
-    const reason = err instanceof UserError ? err.localized(t) : errorMessage(err);
+    const reason = readerMessage(t, err);
     throw new UserError(t('cache:clear.failed', { deleted: seen.deleted, reason }));
   });
   if (result.stopped) throw new UserError(t('cache:clear.stopped', { deleted: result.deleted, skipped: result.skipped, pattern }));

@@ -7,7 +7,7 @@
  */
 import type { Config } from '../config/schema.ts';
 import type { ExecContext } from '../core/define-command.ts';
-import { UserError, errorMessage } from '../core/errors.ts';
+import { UserError, errorMessage, readerMessage } from '../core/errors.ts';
 import type { PostgresExecutor } from '../targets/types.ts';
 import { serverError } from './errors.ts';
 import { shownName, sqlName } from './resolve.ts';
@@ -68,7 +68,7 @@ export async function buildOrCleanUp<R>(ctx: Pick<ExecContext, 't' | 'log'> & { 
     const left = (await invalid(pg, tables).catch(() => [])).filter((i) => ours(i.name) && !before.has(key(i)));
     if (!left.length) throw reason;
     const { dropped, failed } = await dropIndexes(ctx, pg, left);
-    const text = reason instanceof UserError ? reason.localized(ctx.t) : errorMessage(reason);
+    const text = readerMessage(ctx.t, reason);
     const notes = [
       dropped.length ? ctx.t('db:build.dropped', { names: dropped.map(shownName) }) : '',
       failed.length ? ctx.t('db:build.not_dropped', { names: failed.map(shownName) }) : '',

@@ -6,7 +6,7 @@
  */
 import type { Plan } from '../approvals/plan.ts';
 import type { CommandContext, ExecContext } from '../core/define-command.ts';
-import { UserError, errorMessage } from '../core/errors.ts';
+import { UserError, readerMessage } from '../core/errors.ts';
 import type { Report } from '../core/report.ts';
 import type { UsageLine } from '../core/usage.ts';
 import { msg } from '../i18n/index.ts';
@@ -108,7 +108,7 @@ export async function runReindex(ctx: ExecContext, plan: Plan): Promise<Report> 
       done++;
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      failed.push(`${shownName(x)}: ${err instanceof UserError ? err.localized(t) : errorMessage(err)}`);
+      failed.push(`${shownName(x)}: ${readerMessage(t, err)}`);
     }
   }
   if (ctx.signal.aborted) throw new UserError(t('db:reindex.stopped_between', { done, count: tables.length }));

@@ -5,7 +5,7 @@
  */
 import { ms as fmtMs, pct } from '../checks/format.ts';
 import type { Config } from '../config/schema.ts';
-import { errorMessage, UserError } from '../core/errors.ts';
+import { errorMessage, UserError, readerMessage } from '../core/errors.ts';
 import { grade, STATUS_ICON, worst, type CheckLine, type Report, type Section, type Status } from '../core/report.ts';
 import { TimeoutError } from '../core/timeout.ts';
 import { columns, percent } from '../db/format.ts';
@@ -114,7 +114,7 @@ export function perfReport(t: T, config: Config, run: PerfRun, took: number): Re
     const notes: string[] = [];
     for (const c of sorted) {
       if (!c.stats) {
-        notes.push(t('perf:docker.no_stats', { name: c.info.name, reason: c.error ? (c.error instanceof UserError ? c.error.localized(t) : errorMessage(c.error)) : t('perf:docker.not_running') }));
+        notes.push(t('perf:docker.no_stats', { name: c.info.name, reason: c.error ? readerMessage(t, c.error) : t('perf:docker.not_running') }));
         continue;
       }
       const s = c.stats;

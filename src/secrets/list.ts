@@ -5,7 +5,7 @@
  * one that cannot be reached is a line that says so, never a failed report.
  */
 import type { Config } from '../config/schema.ts';
-import { UnavailableError, UserError, errorMessage } from '../core/errors.ts';
+import { UnavailableError, UserError, readerMessage } from '../core/errors.ts';
 import { userMention } from '../core/mention.ts';
 import { worst, type CheckLine, type Report, type Status } from '../core/report.ts';
 import { source } from '../core/source.ts';
@@ -47,7 +47,7 @@ async function mtimeOf(targets: Targets, cfg: SecretConfig): Promise<number> {
   return Number(m[2]);
 }
 
-const why = (t: T, err: unknown) => (err instanceof UserError ? err.localized(t) : errorMessage(err));
+const why = readerMessage;
 
 export async function listReport(t: T, config: Config, targets: Targets, db: Queryable | undefined): Promise<Report> {
   const names = Object.keys(config.secrets);

@@ -13,7 +13,7 @@ import { conflict } from '../upgrade/plan.ts';
 import { randomBytes } from 'node:crypto';
 import type { Plan } from '../approvals/plan.ts';
 import type { CommandContext, ExecContext } from '../core/define-command.ts';
-import { UserError, errorMessage } from '../core/errors.ts';
+import { UserError, readerMessage } from '../core/errors.ts';
 import { rememberSecret } from '../core/redact.ts';
 import type { Report } from '../core/report.ts';
 import type { UsageLine } from '../core/usage.ts';
@@ -31,7 +31,7 @@ const lockOf = (name: string) => `secret:${name}`;
 
 /** A host script's failure as one line: its stderr's last words (our own scripts' messages), or its exit code. */
 const detail = (r: RunResult) => r.stderr.trim().split('\n').slice(-2).join(' / ') || `exit ${r.code}`;
-const reason = (t: T, err: unknown) => (err instanceof UserError ? err.localized(t) : errorMessage(err));
+const reason = readerMessage;
 
 /** Runs the check script; problems become one UserError naming all of them. */
 async function checkFile(t: T, host: HostExecutor, cfg: SecretConfig): Promise<FileFacts> {
